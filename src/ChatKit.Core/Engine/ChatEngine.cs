@@ -1,0 +1,519 @@
+using System.Diagnostics;
+using ChatKit.Backplane;
+using ChatKit.Diagnostics;
+using ChatKit.Messaging;
+using ChatKit.Model;
+using ChatKit.Presence;
+using ChatKit.Protocol;
+using ChatKit.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ChatKit.Engine;
+
+/// <summary>
+/// The chat itself: validates every request, asks the <see cref="IRoomAuthorizer"/>, stores through the ports and
+/// fans events out through the <see cref="IChatBackplane"/>. Connections and HTTP endpoints call it; a host can
+/// call it too (for example to post a message as a bot user).
+/// </summary>
+/// <remarks>
+/// Thread safe. Every method validates its raw arguments and throws <see cref="ChatException"/> with a code from
+/// <see cref="ChatErrorCodes"/> when a request is refused; nothing is changed then.
+/// </remarks>
+public sealed class ChatEngine
+{
+    private const int MaxPublicRooms = 100;
+    private const int MaxSearchResults = 50;
+
+    private readonly IChatStore _store;
+    private readonly IMessageLog _log;
+    private readonly IChatBackplane _backplane;
+    private readonly IPresenceTracker _presence;
+    private readonly IRoomAuthorizer _authorizer;
+    private readonly TimeProvider _time;
+    private readonly TypingTracker _typing = new();
+
+    /// <summary>Creates the engine over its ports.</summary>
+    public ChatEngine(
+        IChatStore store,
+        IMessageLog log,
+        IChatBackplane backplane,
+        IPresenceTracker presence,
+        IRoomAuthorizer authorizer,
+        IOptions<ChatKitOptions> options,
+        TimeProvider time)
+    {
+        _store = store;
+        _log = log;
+        _backplane = backplane;
+        _presence = presence;
+        _authorizer = authorizer;
+        _time = time;
+        Options = options.Value;
+    }
+
+    /// <summary>The engine's limits.</summary>
+    public ChatKitOptions Options { get; }
+
+    internal IChatStore Store => _store;
+
+    /// <summary>Records a new connection of the user; announces the user online when it is their first.</summary>
+    public async Task UserConnectedAsync(ChatUser user, string connectionId, CancellationToken cancellationToken)
+    {
+        await _store.UpsertUserAsync(user.Id, user.DisplayName, cancellationToken).ConfigureAwait(false);
+        if (await _presence.ConnectedAsync(user.Id, connectionId, cancellationToken).ConfigureAwait(false))
+        {
+            await PublishPresenceAsync(user.Id, online: true, lastSeen: null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Records a closed connection; announces the user offline when it was their last.</summary>
+    public async Task UserDisconnectedAsync(ChatUser user, string connectionId, CancellationToken cancellationToken)
+    {
+        if (await _presence.DisconnectedAsync(user.Id, connectionId, cancellationToken).ConfigureAwait(false))
+        {
+            var now = _time.GetUtcNow();
+            await _store.SetLastSeenAsync(user.Id, now, cancellationToken).ConfigureAwait(false);
+            await PublishPresenceAsync(user.Id, online: false, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The user's rooms with their read state, ordered by room id.</summary>
+    public async Task<IReadOnlyList<RoomInfo>> GetRoomsAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var memberships = await _store.GetMembershipsAsync(user.Id, cancellationToken).ConfigureAwait(false);
+        var names = await GetNamesAsync(memberships.Where(m => m.Peer is not null).Select(m => m.Peer!), cancellationToken).ConfigureAwait(false);
+        return memberships.Select(m => ToInfo(m, names)).ToList();
+    }
+
+    /// <summary>Public group rooms anyone may join, newest first.</summary>
+    public async Task<IReadOnlyList<RoomInfo>> GetPublicRoomsAsync(ChatUser user, int? limit, CancellationToken cancellationToken)
+    {
+        var take = InputRules.Limit(limit, MaxPublicRooms, MaxPublicRooms);
+        var rooms = await _store.GetPublicRoomsAsync(take, cancellationToken).ConfigureAwait(false);
+        var result = new List<RoomInfo>(rooms.Count);
+        foreach (var room in rooms)
+        {
+            var member = await _store.GetMemberAsync(room.Id, user.Id, cancellationToken).ConfigureAwait(false);
+            var latest = await _store.GetLatestSequenceAsync(room.Id, cancellationToken).ConfigureAwait(false);
+            result.Add(new RoomInfo
+            {
+                Id = room.Id,
+                Kind = WireNames.Of(room.Kind),
+                Name = room.Name,
+                Visibility = WireNames.Of(room.Visibility),
+                CreatedBy = room.CreatedBy,
+                CreatedAt = room.CreatedAt,
+                Role = member is null ? null : WireNames.Of(member.Role),
+                LatestSeq = latest,
+            });
+        }
+
+        return result;
+    }
+
+    /// <summary>Creates a group room owned by the user, with the given members.</summary>
+    public async Task<RoomInfo> CreateRoomAsync(ChatUser user, string? name, string? visibility, IList<string>? members, CancellationToken cancellationToken)
+    {
+        var roomName = InputRules.RoomName(name, Options.MaxRoomNameLength);
+        var roomVisibility = InputRules.Visibility(visibility);
+        var memberIds = InputRules.UserIds(members, "members", required: false).Where(id => !string.Equals(id, user.Id, StringComparison.Ordinal)).ToList();
+        var now = _time.GetUtcNow();
+        var room = new Room(RoomIds.NewGroupId(_time), RoomKind.Group, roomName, roomVisibility, user.Id, now);
+        var roomMembers = new List<RoomMember>(memberIds.Count + 1) { new(room.Id, user.Id, MemberRole.Owner, now) };
+        roomMembers.AddRange(memberIds.Select(id => new RoomMember(room.Id, id, MemberRole.Member, now)));
+        await _store.CreateRoomAsync(room, roomMembers, cancellationToken).ConfigureAwait(false);
+
+        foreach (var member in roomMembers)
+        {
+            var info = ToInfo(new Membership(room, member.Role, 0, default, null), EmptyNames);
+            await PublishRoomJoinedAsync(member.UserId, info, cancellationToken).ConfigureAwait(false);
+        }
+
+        return ToInfo(new Membership(room, MemberRole.Owner, 0, default, null), EmptyNames);
+    }
+
+    /// <summary>Opens the direct conversation between the user and <paramref name="otherUserId"/>, or returns the existing one.</summary>
+    public async Task<RoomInfo> OpenDirectAsync(ChatUser user, string? otherUserId, CancellationToken cancellationToken)
+    {
+        var other = InputRules.UserId(otherUserId);
+        if (string.Equals(other, user.Id, StringComparison.Ordinal))
+        {
+            throw InputRules.Invalid("A direct conversation needs another user: 'user' is your own id.");
+        }
+
+        var now = _time.GetUtcNow();
+        var room = new Room(RoomIds.DirectId(user.Id, other), RoomKind.Direct, string.Empty, RoomVisibility.Private, user.Id, now);
+        var created = await _store.CreateRoomAsync(
+            room,
+            [new RoomMember(room.Id, user.Id, MemberRole.Member, now), new RoomMember(room.Id, other, MemberRole.Member, now)],
+            cancellationToken).ConfigureAwait(false);
+        var names = await GetNamesAsync([user.Id, other], cancellationToken).ConfigureAwait(false);
+        if (created)
+        {
+            await PublishRoomJoinedAsync(other, ToInfo(new Membership(room, MemberRole.Member, 0, default, user.Id), names), cancellationToken).ConfigureAwait(false);
+            await PublishRoomJoinedAsync(user.Id, ToInfo(new Membership(room, MemberRole.Member, 0, default, other), names), cancellationToken).ConfigureAwait(false);
+        }
+
+        return await GetRoomInfoAsync(user, room.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Joins a public room (harmless when already a member).</summary>
+    public async Task<RoomInfo> JoinAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
+    {
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        RejectDirect(room);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Join), cancellationToken).ConfigureAwait(false);
+        if (membership is null)
+        {
+            var member = new RoomMember(room.Id, user.Id, MemberRole.Member, _time.GetUtcNow());
+            if (await _store.AddMemberAsync(member, cancellationToken).ConfigureAwait(false))
+            {
+                await PublishMemberJoinedAsync(room, member, user.DisplayName, cancellationToken).ConfigureAwait(false);
+                var joined = await GetRoomInfoAsync(user, room.Id, cancellationToken).ConfigureAwait(false);
+                await PublishRoomJoinedAsync(user.Id, joined, cancellationToken).ConfigureAwait(false);
+                return joined;
+            }
+        }
+
+        return await GetRoomInfoAsync(user, room.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Leaves a room.</summary>
+    public async Task LeaveAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
+    {
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        RejectDirect(room);
+        if (membership is null)
+        {
+            throw new ChatException(ChatErrorCodes.Forbidden, $"You are not a member of room {room.Id}.");
+        }
+
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Leave), cancellationToken).ConfigureAwait(false);
+        if (await _store.RemoveMemberAsync(room.Id, user.Id, cancellationToken).ConfigureAwait(false))
+        {
+            await PublishMemberLeftAsync(room.Id, user.Id, "left", user.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Adds a user to a group room (owners and admins).</summary>
+    public async Task<MemberInfo> InviteAsync(ChatUser user, string? roomId, string? userId, string? role, CancellationToken cancellationToken)
+    {
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var target = InputRules.UserId(userId);
+        var targetRole = InputRules.InviteRole(role);
+        RejectDirect(room);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Invite, target, TargetRole: targetRole), cancellationToken).ConfigureAwait(false);
+        var member = new RoomMember(room.Id, target, targetRole, _time.GetUtcNow());
+        var names = await GetNamesAsync([target], cancellationToken).ConfigureAwait(false);
+        if (await _store.AddMemberAsync(member, cancellationToken).ConfigureAwait(false))
+        {
+            await PublishMemberJoinedAsync(room, member, names[target], cancellationToken).ConfigureAwait(false);
+            var latest = await _store.GetLatestSequenceAsync(room.Id, cancellationToken).ConfigureAwait(false);
+            var info = ToInfo(new Membership(room, targetRole, latest, new ReadState(latest, latest), null), names);
+            await PublishRoomJoinedAsync(target, info, cancellationToken).ConfigureAwait(false);
+            return ToMemberInfo(member, names);
+        }
+
+        var existing = await _store.GetMemberAsync(room.Id, target, cancellationToken).ConfigureAwait(false);
+        return ToMemberInfo(existing ?? member, names);
+    }
+
+    /// <summary>Removes a member from a group room (owners and admins).</summary>
+    public async Task RemoveMemberAsync(ChatUser user, string? roomId, string? userId, CancellationToken cancellationToken)
+    {
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var target = InputRules.UserId(userId);
+        RejectDirect(room);
+        var targetMembership = await _store.GetMemberAsync(room.Id, target, cancellationToken).ConfigureAwait(false);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Remove, target, targetMembership), cancellationToken).ConfigureAwait(false);
+        if (targetMembership is null)
+        {
+            throw new ChatException(ChatErrorCodes.NotFound, $"User {target} is not a member of room {room.Id}.");
+        }
+
+        if (await _store.RemoveMemberAsync(room.Id, target, cancellationToken).ConfigureAwait(false))
+        {
+            await PublishMemberLeftAsync(room.Id, target, "removed", user.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A room's members, in the order they joined.</summary>
+    public async Task<IReadOnlyList<MemberInfo>> GetMembersAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
+    {
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Read), cancellationToken).ConfigureAwait(false);
+        var members = await _store.GetMembersAsync(room.Id, cancellationToken).ConfigureAwait(false);
+        var names = await GetNamesAsync(members.Select(m => m.UserId), cancellationToken).ConfigureAwait(false);
+        return members.Select(m => ToMemberInfo(m, names)).ToList();
+    }
+
+    /// <summary>
+    /// Stores a message and returns its sequence number once it is durable; a retry with the same client message
+    /// id returns the first one's. Every connection in the room then receives it.
+    /// </summary>
+    public async Task<SendResult> SendAsync(ChatUser user, string? roomId, string? clientMessageId, string? body, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var cmid = InputRules.ClientMessageId(clientMessageId);
+        var text = InputRules.Body(body, Options.MaxMessageBytes);
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Send), cancellationToken).ConfigureAwait(false);
+
+        var result = await _log.AppendAsync(new NewMessage(room.Id, cmid, user.Id, text, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        var message = result.Message;
+        if (!result.Duplicate)
+        {
+            ChatKitTelemetry.MessagesStored.Add(1);
+            var frame = ProtocolJson.Serialize(new ServerFrame
+            {
+                Type = FrameTypes.Message,
+                Room = message.RoomId,
+                Seq = message.Sequence,
+                Cmid = message.ClientMessageId,
+                Sender = message.SenderId,
+                Body = message.Body,
+                SentAt = message.SentAt,
+            });
+            await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, message.Sequence, frame), cancellationToken).ConfigureAwait(false);
+            if (_typing.Stop(room.Id, user.Id))
+            {
+                await PublishTypingAsync(room.Id, user.Id, active: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        ChatKitTelemetry.SendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new SendResult(message.RoomId, message.Sequence, message.ClientMessageId, message.SentAt, result.Duplicate);
+    }
+
+    /// <summary>A page of a room's history in ascending sequence order (see <c>docs/protocol.md</c>, <c>history</c>).</summary>
+    public async Task<HistoryPage> GetHistoryAsync(ChatUser user, string? roomId, long? before, long? after, int? limit, CancellationToken cancellationToken)
+    {
+        var take = InputRules.Limit(limit, Options.DefaultHistoryPageSize, Options.MaxHistoryPageSize);
+        if (before is < 1)
+        {
+            throw InputRules.Invalid("Field 'before' must be at least 1.");
+        }
+
+        if (after is < 0)
+        {
+            throw InputRules.Invalid("Field 'after' must not be negative.");
+        }
+
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Read), cancellationToken).ConfigureAwait(false);
+
+        // One extra message tells whether more lie in the paging direction.
+        var page = await _store.GetMessagesAsync(room.Id, new MessageRange(after, before, take + 1), cancellationToken).ConfigureAwait(false);
+        var hasMore = page.Count > take;
+        IEnumerable<ChatMessage> messages = page;
+        if (hasMore)
+        {
+            messages = after is null ? page.Skip(1) : page.Take(take);
+        }
+
+        return new HistoryPage { Room = room.Id, Messages = messages.Select(ToMessageInfo).ToList(), HasMore = hasMore };
+    }
+
+    /// <summary>Starts, extends or ends the user's typing indicator in a room.</summary>
+    public async Task SetTypingAsync(ChatUser user, string? roomId, bool active, CancellationToken cancellationToken)
+    {
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Signal), cancellationToken).ConfigureAwait(false);
+        var changed = active
+            ? _typing.Start(room.Id, user.Id, _time.GetUtcNow() + Options.TypingTimeout)
+            : _typing.Stop(room.Id, user.Id);
+        if (changed)
+        {
+            await PublishTypingAsync(room.Id, user.Id, active, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Moves the user's delivered or read position in a room forward and tells the room.</summary>
+    public async Task<ReceiptResult> MarkAsync(ChatUser user, string? roomId, long? sequence, string? kind, CancellationToken cancellationToken)
+    {
+        var receiptKind = InputRules.Receipt(kind);
+        if (sequence is null)
+        {
+            throw new ChatException(ChatErrorCodes.MissingField, "Field 'seq' is required.");
+        }
+
+        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Signal), cancellationToken).ConfigureAwait(false);
+        var latest = await _store.GetLatestSequenceAsync(room.Id, cancellationToken).ConfigureAwait(false);
+        if (sequence < 1 || sequence > latest)
+        {
+            throw new ChatException(ChatErrorCodes.InvalidSequence, $"Field 'seq' must be between 1 and {latest}, the latest sequence of room {room.Id}.");
+        }
+
+        if (membership is null)
+        {
+            throw new ChatException(ChatErrorCodes.Forbidden, $"You are not a member of room {room.Id}.");
+        }
+
+        var state = await _store.AdvanceReadStateAsync(room.Id, user.Id, receiptKind, sequence.Value, cancellationToken).ConfigureAwait(false);
+        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Receipt, Room = room.Id, User = user.Id, Kind = WireNames.Of(receiptKind), Seq = sequence });
+        await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, 0, frame), cancellationToken).ConfigureAwait(false);
+        return new ReceiptResult(room.Id, state.ReadSequence, state.DeliveredSequence, Math.Max(0, latest - state.ReadSequence));
+    }
+
+    /// <summary>Whether the given users are online, and when they were last seen.</summary>
+    public async Task<IReadOnlyList<PresenceInfo>> GetPresenceAsync(IList<string>? userIds, CancellationToken cancellationToken)
+    {
+        var ids = InputRules.UserIds(userIds, "users", required: true);
+        var online = await _presence.GetOnlineAsync(ids.ToList(), cancellationToken).ConfigureAwait(false);
+        var profiles = (await _store.GetUsersAsync(ids.ToList(), cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Id, StringComparer.Ordinal);
+        return ids.Select(id => new PresenceInfo
+        {
+            User = id,
+            Online = online.Contains(id),
+            LastSeen = online.Contains(id) ? null : profiles.GetValueOrDefault(id)?.LastSeen,
+        }).ToList();
+    }
+
+    /// <summary>Users who have connected at least once whose id or name starts with <paramref name="query"/>.</summary>
+    public async Task<IReadOnlyList<UserInfo>> SearchUsersAsync(string? query, int? limit, CancellationToken cancellationToken)
+    {
+        var take = InputRules.Limit(limit, 20, MaxSearchResults);
+        var prefix = (query ?? string.Empty).Trim();
+        if (prefix.Length > InputRules.MaxUserIdLength)
+        {
+            throw InputRules.Invalid($"Field 'query' must be at most {InputRules.MaxUserIdLength} characters.");
+        }
+
+        var profiles = await _store.SearchUsersAsync(prefix, take, cancellationToken).ConfigureAwait(false);
+        var online = await _presence.GetOnlineAsync(profiles.Select(p => p.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        return profiles.Select(p => new UserInfo
+        {
+            User = p.Id,
+            Name = p.DisplayName,
+            Online = online.Contains(p.Id),
+            LastSeen = online.Contains(p.Id) ? null : p.LastSeen,
+        }).ToList();
+    }
+
+    /// <summary>Ends the typing indicators whose time ran out and tells their rooms.</summary>
+    internal async Task ExpireTypingAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (room, user) in _typing.TakeExpired(_time.GetUtcNow()))
+        {
+            await PublishTypingAsync(room, user, active: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyNames = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    private static void RejectDirect(Room room)
+    {
+        if (room.Kind == RoomKind.Direct)
+        {
+            throw new ChatException(ChatErrorCodes.DirectRoom, $"Room {room.Id} is a direct conversation; its members cannot change.");
+        }
+    }
+
+    private static MessageInfo ToMessageInfo(ChatMessage m) =>
+        new() { Room = m.RoomId, Seq = m.Sequence, Cmid = m.ClientMessageId, Sender = m.SenderId, Body = m.Body, SentAt = m.SentAt };
+
+    private static MemberInfo ToMemberInfo(RoomMember m, IReadOnlyDictionary<string, string> names) =>
+        new() { User = m.UserId, Name = names.GetValueOrDefault(m.UserId, m.UserId), Role = WireNames.Of(m.Role), JoinedAt = m.JoinedAt };
+
+    private static RoomInfo ToInfo(Membership m, IReadOnlyDictionary<string, string> names) => new()
+    {
+        Id = m.Room.Id,
+        Kind = WireNames.Of(m.Room.Kind),
+        Name = m.Peer is null ? m.Room.Name : names.GetValueOrDefault(m.Peer, m.Peer),
+        Visibility = WireNames.Of(m.Room.Visibility),
+        CreatedBy = m.Room.CreatedBy,
+        CreatedAt = m.Room.CreatedAt,
+        Role = WireNames.Of(m.Role),
+        Peer = m.Peer,
+        LatestSeq = m.LatestSequence,
+        ReadSeq = m.State.ReadSequence,
+        DeliveredSeq = m.State.DeliveredSequence,
+        Unread = m.Unread,
+    };
+
+    private async Task<RoomInfo> GetRoomInfoAsync(ChatUser user, string roomId, CancellationToken cancellationToken)
+    {
+        var memberships = await _store.GetMembershipsAsync(user.Id, cancellationToken).ConfigureAwait(false);
+        var membership = memberships.FirstOrDefault(m => string.Equals(m.Room.Id, roomId, StringComparison.Ordinal))
+            ?? throw new ChatException(ChatErrorCodes.NotFound, $"Room {roomId} does not exist.");
+        var names = await GetNamesAsync(membership.Peer is null ? [] : [membership.Peer], cancellationToken).ConfigureAwait(false);
+        return ToInfo(membership, names);
+    }
+
+    private async Task<(Room Room, RoomMember? Membership)> LoadAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
+    {
+        var id = InputRules.RoomId(roomId);
+        var room = await _store.GetRoomAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new ChatException(ChatErrorCodes.NotFound, $"Room {id} does not exist.");
+        var membership = await _store.GetMemberAsync(id, user.Id, cancellationToken).ConfigureAwait(false);
+        return (room, membership);
+    }
+
+    private async Task AuthorizeAsync(RoomAccessContext context, CancellationToken cancellationToken)
+    {
+        if (!await _authorizer.AuthorizeAsync(context, cancellationToken).ConfigureAwait(false))
+        {
+            var reason = context.Membership is null && context.Action != RoomAction.Join
+                ? $"You are not a member of room {context.Room.Id}."
+                : $"You may not {context.Action.ToString().ToLowerInvariant()} in room {context.Room.Id}.";
+            throw new ChatException(ChatErrorCodes.Forbidden, reason);
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>> GetNamesAsync(IEnumerable<string> userIds, CancellationToken cancellationToken)
+    {
+        var ids = userIds.Distinct(StringComparer.Ordinal).ToList();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (ids.Count > 0)
+        {
+            foreach (var profile in await _store.GetUsersAsync(ids, cancellationToken).ConfigureAwait(false))
+            {
+                names[profile.Id] = profile.DisplayName;
+            }
+        }
+
+        foreach (var id in ids)
+        {
+            names.TryAdd(id, id);
+        }
+
+        return names;
+    }
+
+    private ValueTask PublishRoomJoinedAsync(string userId, RoomInfo info, CancellationToken cancellationToken)
+    {
+        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.RoomAdded, Info = info });
+        return _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomJoined, userId, info.Id, 0, frame), cancellationToken);
+    }
+
+    private ValueTask PublishMemberJoinedAsync(Room room, RoomMember member, string name, CancellationToken cancellationToken)
+    {
+        var info = new MemberInfo { User = member.UserId, Name = name, Role = WireNames.Of(member.Role), JoinedAt = member.JoinedAt };
+        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.MemberJoined, Room = room.Id, Member = info });
+        return _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, 0, frame), cancellationToken);
+    }
+
+    private async Task PublishMemberLeftAsync(string roomId, string userId, string reason, string by, CancellationToken cancellationToken)
+    {
+        var left = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.MemberLeft, Room = roomId, User = userId, Reason = reason, By = by });
+        await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, roomId, roomId, 0, left), cancellationToken).ConfigureAwait(false);
+        var removed = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.RoomRemoved, Room = roomId, Reason = reason, By = by });
+        await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomLeft, userId, roomId, 0, removed), cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask PublishTypingAsync(string roomId, string userId, bool active, CancellationToken cancellationToken)
+    {
+        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Typing, Room = roomId, User = userId, Active = active });
+        return _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, roomId, roomId, 0, frame), cancellationToken);
+    }
+
+    private async Task PublishPresenceAsync(string userId, bool online, DateTimeOffset? lastSeen, CancellationToken cancellationToken)
+    {
+        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Presence, User = userId, Online = online, LastSeen = lastSeen });
+        foreach (var membership in await _store.GetMembershipsAsync(userId, cancellationToken).ConfigureAwait(false))
+        {
+            await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, membership.Room.Id, membership.Room.Id, 0, frame), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+namespace ChatKit.Engine;
+
+/// <summary>
+/// Limits and timings of the chat engine and its connections, bound from configuration section <c>ChatKit</c>
+/// and validated at start.
+/// </summary>
+public sealed class ChatKitOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "ChatKit";
+
+    /// <summary>The largest WebSocket message read; larger ones are discarded with <c>frame_too_large</c>. Default 64 KiB.</summary>
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The largest message body in UTF-8 bytes. Default 16 KiB. Must be below <see cref="MaxFrameBytes"/>.</summary>
+    public int MaxMessageBytes { get; set; } = 16 * 1024;
+
+    /// <summary>The largest history page a client may ask for. Default 200.</summary>
+    public int MaxHistoryPageSize { get; set; } = 200;
+
+    /// <summary>The history page size when a client gives none. Default 50.</summary>
+    public int DefaultHistoryPageSize { get; set; } = 50;
+
+    /// <summary>How long a typing indicator lasts unless repeated. Default 6 seconds.</summary>
+    public TimeSpan TypingTimeout { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>Frames per second a connection may send on average. Default 50.</summary>
+    public int RatePerSecond { get; set; } = 50;
+
+    /// <summary>Frames a connection may send at once. Default 100.</summary>
+    public int RateBurst { get; set; } = 100;
+
+    /// <summary>
+    /// Bytes of frames queued for one connection before it counts as too slow and is closed with 4008.
+    /// Bounds the server's memory per connection. Default 1 MiB.
+    /// </summary>
+    public int MaxOutboundBufferBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a new connection has to send <c>hello</c>. Default 10 seconds.</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long closing a connection may wait for the client before the socket is dropped. Default 5 seconds.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest room name in characters. Default 100.</summary>
+    public int MaxRoomNameLength { get; set; } = 100;
+}

@@ -1,0 +1,17 @@
+namespace ChatKit.Protocol;
+
+/// <summary>A member of a room.</summary>
+public sealed class MemberInfo
+{
+    /// <summary>The user id.</summary>
+    public required string User { get; init; }
+
+    /// <summary>The user's display name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>owner</c>, <c>admin</c> or <c>member</c>.</summary>
+    public required string Role { get; init; }
+
+    /// <summary>When the user joined.</summary>
+    public DateTimeOffset JoinedAt { get; init; }
+}

@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using ChatKit.Backplane;
+using Microsoft.Extensions.Logging;
+
+namespace ChatKit.Sessions;
+
+/// <summary>
+/// This node's open sessions, by user and by room, and the <see cref="IBackplaneReceiver"/> that hands arriving
+/// traffic to them. Fan-out reads lock-free; subscription changes take one lock.
+/// </summary>
+public sealed partial class ConnectionRegistry : IBackplaneReceiver
+{
+    private readonly Lock _sync = new();
+    private readonly ConcurrentDictionary<string, ImmutableArray<ChatSession>> _byRoom = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ImmutableArray<ChatSession>> _byUser = new(StringComparer.Ordinal);
+    private readonly Lazy<IChatBackplane> _backplane;
+    private readonly ILogger<ConnectionRegistry> _logger;
+
+    /// <summary>Creates the registry. The backplane is resolved lazily because it delivers back into this registry.</summary>
+    public ConnectionRegistry(Lazy<IChatBackplane> backplane, ILogger<ConnectionRegistry> logger)
+    {
+        _backplane = backplane;
+        _logger = logger;
+    }
+
+    /// <summary>The number of open sessions on this node that said hello.</summary>
+    public int Count => _byUser.Values.Sum(s => s.Length);
+
+    /// <summary>The sessions of a user on this node.</summary>
+    public IReadOnlyList<ChatSession> SessionsOf(string userId) =>
+        _byUser.TryGetValue(userId, out var sessions) ? sessions : [];
+
+    /// <inheritdoc />
+    public void Receive(BackplaneMessage message)
+    {
+        switch (message.Kind)
+        {
+            case BackplaneMessageKind.RoomFrame when _byRoom.TryGetValue(message.Target, out var sessions):
+                foreach (var session in sessions)
+                {
+                    session.EnqueueRoomFrame(message.Target, message.Sequence, message.Frame);
+                }
+
+                break;
+            case BackplaneMessageKind.UserFrame when _byUser.TryGetValue(message.Target, out var sessions):
+                foreach (var session in sessions)
+                {
+                    session.EnqueueFrame(message.Frame);
+                }
+
+                break;
+            case BackplaneMessageKind.RoomJoined when message.RoomId is not null && _byUser.TryGetValue(message.Target, out var sessions):
+                foreach (var session in sessions)
+                {
+                    Subscribe(session, message.RoomId);
+                    session.EnqueueSubscribe(message.RoomId, message.Frame);
+                }
+
+                break;
+            case BackplaneMessageKind.RoomLeft when message.RoomId is not null && _byUser.TryGetValue(message.Target, out var sessions):
+                foreach (var session in sessions)
+                {
+                    Unsubscribe(session, message.RoomId);
+                    session.EnqueueUnsubscribe(message.RoomId, message.Frame);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Adds a session that said hello; it receives its user's traffic from now on.</summary>
+    internal void Add(ChatSession session)
+    {
+        bool first;
+        lock (_sync)
+        {
+            first = AddTo(_byUser, session.User.Id, session);
+        }
+
+        if (first)
+        {
+            Forget(_backplane.Value.SubscribeUserAsync(session.User.Id, CancellationToken.None), session.User.Id);
+        }
+    }
+
+    /// <summary>Removes a session and all its room subscriptions.</summary>
+    internal void Remove(ChatSession session)
+    {
+        var emptiedRooms = new List<string>();
+        bool lastOfUser;
+        lock (_sync)
+        {
+            foreach (var room in session.SubscribedRooms)
+            {
+                if (RemoveFrom(_byRoom, room, session))
+                {
+                    emptiedRooms.Add(room);
+                }
+            }
+
+            session.SubscribedRooms.Clear();
+            lastOfUser = RemoveFrom(_byUser, session.User.Id, session);
+        }
+
+        foreach (var room in emptiedRooms)
+        {
+            Forget(_backplane.Value.UnsubscribeRoomAsync(room, CancellationToken.None), room);
+        }
+
+        if (lastOfUser)
+        {
+            Forget(_backplane.Value.UnsubscribeUserAsync(session.User.Id, CancellationToken.None), session.User.Id);
+        }
+    }
+
+    /// <summary>Delivers a room's traffic to the session from now on.</summary>
+    internal void Subscribe(ChatSession session, string roomId)
+    {
+        bool first;
+        lock (_sync)
+        {
+            if (!session.SubscribedRooms.Add(roomId))
+            {
+                return;
+            }
+
+            first = AddTo(_byRoom, roomId, session);
+        }
+
+        if (first)
+        {
+            Forget(_backplane.Value.SubscribeRoomAsync(roomId, CancellationToken.None), roomId);
+        }
+    }
+
+    /// <summary>Stops delivering a room's traffic to the session.</summary>
+    internal void Unsubscribe(ChatSession session, string roomId)
+    {
+        bool last;
+        lock (_sync)
+        {
+            if (!session.SubscribedRooms.Remove(roomId))
+            {
+                return;
+            }
+
+            last = RemoveFrom(_byRoom, roomId, session);
+        }
+
+        if (last)
+        {
+            Forget(_backplane.Value.UnsubscribeRoomAsync(roomId, CancellationToken.None), roomId);
+        }
+    }
+
+    private static bool AddTo(ConcurrentDictionary<string, ImmutableArray<ChatSession>> map, string key, ChatSession session)
+    {
+        if (map.TryGetValue(key, out var sessions))
+        {
+            map[key] = sessions.Add(session);
+            return false;
+        }
+
+        map[key] = [session];
+        return true;
+    }
+
+    private static bool RemoveFrom(ConcurrentDictionary<string, ImmutableArray<ChatSession>> map, string key, ChatSession session)
+    {
+        if (!map.TryGetValue(key, out var sessions))
+        {
+            return false;
+        }
+
+        var remaining = sessions.Remove(session);
+        if (remaining.IsEmpty)
+        {
+            map.TryRemove(key, out _);
+            return true;
+        }
+
+        map[key] = remaining;
+        return false;
+    }
+
+    private void Forget(ValueTask task, string target)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        _ = ObserveAsync(task, target);
+    }
+
+    private async Task ObserveAsync(ValueTask task, string target)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSubscriptionFailed(_logger, ex, target);
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Backplane subscription change for {Target} failed; clients resume from the store when they reconnect")]
+    private static partial void LogSubscriptionFailed(ILogger logger, Exception exception, string target);
+}

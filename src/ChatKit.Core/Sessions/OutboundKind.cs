@@ -1,0 +1,23 @@
+namespace ChatKit.Sessions;
+
+/// <summary>What the writer loop of a session does with a queued item.</summary>
+internal enum OutboundKind
+{
+    /// <summary>Send the frame as it is.</summary>
+    Frame,
+
+    /// <summary>A room's message: send it in sequence order, filling gaps from the store.</summary>
+    RoomMessage,
+
+    /// <summary>The hello was accepted: send the welcome, set the room cursors, replay what was missed.</summary>
+    Start,
+
+    /// <summary>The user joined a room: start its cursor at the latest sequence, then send the frame.</summary>
+    Subscribe,
+
+    /// <summary>The user left a room: drop its cursor, then send the frame.</summary>
+    Unsubscribe,
+
+    /// <summary>Close the connection.</summary>
+    Close,
+}
