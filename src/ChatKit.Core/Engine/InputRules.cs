@@ -12,7 +12,6 @@ internal static class InputRules
     public const int MaxClientMessageIdLength = 64;
     public const int MaxRequestIdLength = 64;
     public const int MaxUsersPerRequest = 100;
-    public const int MaxDisplayNameLength = 100;
 
     public static string RoomId(string? value)
     {
@@ -67,17 +66,6 @@ internal static class InputRules
         }
 
         return name;
-    }
-
-    public static string DisplayName(string? value, string fallback)
-    {
-        var name = value?.Trim();
-        if (string.IsNullOrEmpty(name) || HasControl(name))
-        {
-            return fallback.Length > MaxDisplayNameLength ? fallback[..MaxDisplayNameLength] : fallback;
-        }
-
-        return name.Length > MaxDisplayNameLength ? name[..MaxDisplayNameLength] : name;
     }
 
     public static IReadOnlyList<string> UserIds(IList<string>? values, string field, bool required)

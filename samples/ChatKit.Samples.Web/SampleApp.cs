@@ -1,0 +1,47 @@
+using ChatKit.Protocol;
+using ChatKit.Samples.Web.DevSignIn;
+
+namespace ChatKit.Samples.Web;
+
+/// <summary>The sample chat app: ChatKit with its in-memory defaults, a development sign-in and a chat page.</summary>
+public static class SampleApp
+{
+    /// <summary>Builds the app; <c>Program</c> runs it, tests start it on a free port.</summary>
+    public static WebApplication Create(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddDataProtection();
+        builder.Services.AddSingleton<DevTokens>();
+        builder.Services.AddAuthentication(DevTokenHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DevTokenHandler>(DevTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+
+        // The whole of ChatKit: in-memory rooms, messages, presence and delivery on this one node.
+        builder.Services.AddChatKit();
+
+        var app = builder.Build();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseWebSockets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapPost("/dev/signin", (SignInRequest request, DevTokens tokens) =>
+        {
+            var name = request.Name?.Trim() ?? string.Empty;
+            var userId = DevTokens.UserIdFor(name);
+            if (userId is null || name.Length > 40)
+            {
+                return Results.BadRequest(new ErrorBody { Code = ChatErrorCodes.InvalidField, Message = "Type a name of 1 to 40 characters with at least one letter or digit." });
+            }
+
+            return Results.Ok(new SignInResponse(tokens.Issue(userId, name), userId, name));
+        });
+
+        app.MapChatKit("/chat");
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using ChatKit.AspNetCore.Authentication;
+using ChatKit.AspNetCore.Hosting;
+using ChatKit.AspNetCore.Http;
+using ChatKit.Engine;
+using ChatKit.Protocol;
+using ChatKit.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatKit.AspNetCore.WebSockets;
+
+/// <summary>Accepts ChatKit WebSockets and runs a <see cref="ChatSession"/> over each.</summary>
+internal sealed partial class ChatWebSocketHandler(
+    ChatEngine engine,
+    ConnectionRegistry registry,
+    ChatUserResolver users,
+    IOptions<ChatKitServerOptions> serverOptions,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILoggerFactory loggerFactory)
+{
+    private const int InitialReceiveBufferBytes = 4096;
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ChatWebSocketHandler>();
+    private readonly ILogger<ChatSession> _sessionLogger = loggerFactory.CreateLogger<ChatSession>();
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await HttpErrors.WriteAsync(context, StatusCodes.Status400BadRequest, ChatErrorCodes.InvalidField, "This endpoint accepts WebSocket requests only (subprotocol chatkit.v1).").ConfigureAwait(false);
+            return;
+        }
+
+        if (!users.TryResolve(context.User, out var user, out var problem))
+        {
+            await HttpErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ChatErrorCodes.Unauthenticated, problem).ConfigureAwait(false);
+            return;
+        }
+
+        var offered = context.WebSockets.WebSocketRequestedProtocols.Contains(ChatProtocol.Subprotocol, StringComparer.Ordinal);
+        var settings = serverOptions.Value;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = offered ? ChatProtocol.Subprotocol : null,
+            KeepAliveInterval = settings.KeepAliveInterval,
+            KeepAliveTimeout = settings.KeepAliveTimeout,
+        }).ConfigureAwait(false);
+
+        if (!offered)
+        {
+            await RefuseProtocolAsync(socket).ConfigureAwait(false);
+            return;
+        }
+
+        await RunSessionAsync(socket, new ChatSession(engine, registry, user, new WebSocketChatTransport(socket), time, _sessionLogger)).ConfigureAwait(false);
+    }
+
+    private async Task RunSessionAsync(WebSocket socket, ChatSession session)
+    {
+        await using (session.ConfigureAwait(false))
+        {
+            using var stopping = lifetime.ApplicationStopping.Register(static s => ((ChatSession)s!).Close((int)WebSocketCloseStatus.EndpointUnavailable, "server_shutdown"), session);
+            var writer = session.RunAsync(CancellationToken.None);
+            var reader = ReadAsync(socket, session);
+            var closeTimeout = engine.Options.CloseTimeout;
+            if (await Task.WhenAny(writer, reader).ConfigureAwait(false) == reader)
+            {
+                // The client closed (or the socket broke): answer its close, then let the writer finish.
+                session.Close((int)WebSocketCloseStatus.NormalClosure, string.Empty);
+                await WaitOrAbortAsync(writer, socket, closeTimeout).ConfigureAwait(false);
+            }
+            else
+            {
+                // The server closed: give the client time to answer the close handshake.
+                await WaitOrAbortAsync(reader, socket, closeTimeout).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task WaitOrAbortAsync(Task task, WebSocket socket, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            socket.Abort();
+        }
+    }
+
+    private async Task ReadAsync(WebSocket socket, ChatSession session)
+    {
+        var maxFrame = engine.Options.MaxFrameBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, maxFrame));
+        try
+        {
+            var length = 0;
+            var discarding = false;
+            while (true)
+            {
+                if (length == buffer.Length && !discarding)
+                {
+                    buffer = Grow(buffer, Math.Min(buffer.Length * 2, maxFrame + 1));
+                }
+
+                var target = discarding ? buffer.AsMemory() : buffer.AsMemory(length);
+                var result = await socket.ReceiveAsync(target, CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                if (!discarding)
+                {
+                    length += result.Count;
+                    if (length > maxFrame || result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        discarding = true;
+                    }
+                }
+
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    session.RejectFrame(ChatErrorCodes.MalformedFrame, "Binary frames are not part of protocol chatkit.v1; send JSON text frames.");
+                }
+                else if (discarding)
+                {
+                    session.RejectFrame(ChatErrorCodes.FrameTooLarge, $"The frame was larger than the limit of {maxFrame} bytes and was discarded.");
+                }
+                else
+                {
+                    await session.HandleFrameAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                length = 0;
+                discarding = false;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            LogReadEnded(_logger, session.ConnectionId, ex.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int size)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(size);
+        buffer.CopyTo(larger, 0);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
+    }
+
+    private async Task RefuseProtocolAsync(WebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(engine.Options.CloseTimeout, time);
+        try
+        {
+            await socket.CloseAsync((WebSocketCloseStatus)ChatCloseCodes.UnsupportedProtocol, "unsupported_protocol", timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            socket.Abort();
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Connection {ConnectionId} stopped reading: {Reason}")]
+    private static partial void LogReadEnded(ILogger logger, string connectionId, string reason);
+}
