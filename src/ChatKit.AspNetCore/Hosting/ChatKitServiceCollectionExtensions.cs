@@ -24,13 +24,14 @@ public static class ChatKitServiceCollectionExtensions
     public static IChatKitBuilder AddChatKit(this IServiceCollection services, Action<ChatKitOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var builder = services.AddChatKitCore(configure);
         if (services.Any(d => d.ServiceType == typeof(ChatWebSocketHandler)))
         {
-            return builder;
+            return services.AddChatKitCore(configure);
         }
 
+        // Configuration first, so the configure delegate (code) has the last word.
         services.AddOptions<ChatKitOptions>().BindConfiguration(ChatKitOptions.SectionName);
+        var builder = services.AddChatKitCore(configure);
         services.AddOptions<ChatKitServerOptions>().BindConfiguration(ChatKitServerOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ChatKitServerOptions>, ChatKitServerOptionsValidator>());
         services.TryAddSingleton<ChatUserResolver>();
