@@ -35,6 +35,7 @@ public sealed partial class ChatSession : IAsyncDisposable
     private readonly TokenBucket _rate;
     private readonly CancellationTokenSource _sendCancellation = new();
     private readonly ITimer _helloTimer;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _pendingBytes;
     private long _peakPendingBytes;
     private int _overflowed;
@@ -68,6 +69,9 @@ public sealed partial class ChatSession : IAsyncDisposable
 
     /// <summary>Whether the session was closed because the client read too slowly.</summary>
     public bool Overflowed => Volatile.Read(ref _overflowed) == 1;
+
+    /// <summary>Completes when the session has been torn down and unregistered.</summary>
+    public Task Closed => _closed.Task;
 
     /// <summary>The rooms this session receives; guarded by the registry's lock.</summary>
     internal HashSet<string> SubscribedRooms { get; } = new(StringComparer.Ordinal);
@@ -221,6 +225,7 @@ public sealed partial class ChatSession : IAsyncDisposable
         }
 
         _sendCancellation.Dispose();
+        _closed.TrySetResult();
     }
 
     internal void EnqueueFrame(ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, frame, null));

@@ -1,0 +1,156 @@
+using ChatKit.Model;
+using ChatKit.Storage;
+
+namespace ChatKit.Core.Tests.Storage;
+
+/// <summary>
+/// What every <see cref="IChatStore"/> must do. The in-memory store runs it here; each storage adapter runs it
+/// against its own database by deriving from this class.
+/// </summary>
+public abstract class ChatStoreSpecification
+{
+    private static readonly DateTimeOffset Now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    protected abstract Task<IChatStore> CreateStoreAsync();
+
+    [Fact(Timeout = 30_000)]
+    public async Task Appends_get_gap_free_sequences_per_room_even_when_concurrent()
+    {
+        var store = await CreateStoreAsync();
+        var a = await CreateRoomAsync(store, "a", "alice");
+        var b = await CreateRoomAsync(store, "b", "alice");
+
+        var appends = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+            await store.AppendMessageAsync(new NewMessage(i % 2 == 0 ? a : b, $"c{i}", "alice", $"body {i}", Now), CancellationToken.None)));
+        var results = await Task.WhenAll(appends);
+
+        foreach (var room in new[] { a, b })
+        {
+            var sequences = results.Where(r => r.Message.RoomId == room).Select(r => r.Message.Sequence).Order().ToList();
+            Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), sequences);
+            Assert.Equal(100, await store.GetLatestSequenceAsync(room, CancellationToken.None));
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_client_message_id_is_stored_once_per_room()
+    {
+        var store = await CreateStoreAsync();
+        var a = await CreateRoomAsync(store, "a", "alice");
+        var b = await CreateRoomAsync(store, "b", "alice");
+
+        var first = await store.AppendMessageAsync(new NewMessage(a, "same", "alice", "first", Now), CancellationToken.None);
+        var again = await store.AppendMessageAsync(new NewMessage(a, "same", "alice", "second", Now.AddSeconds(1)), CancellationToken.None);
+        var otherRoom = await store.AppendMessageAsync(new NewMessage(b, "same", "alice", "elsewhere", Now), CancellationToken.None);
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.Message, again.Message);
+        Assert.False(otherRoom.Duplicate);
+        Assert.Single(await store.GetMessagesAsync(a, new MessageRange(0, null, 10), CancellationToken.None));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Message_ranges_page_from_either_end_in_ascending_order()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "r", "alice");
+        for (var i = 1; i <= 10; i++)
+        {
+            await store.AppendMessageAsync(new NewMessage(room, $"c{i}", "alice", $"m{i}", Now), CancellationToken.None);
+        }
+
+        async Task<long[]> Seqs(long? after, long? before, int limit) =>
+            (await store.GetMessagesAsync(room, new MessageRange(after, before, limit), CancellationToken.None)).Select(m => m.Sequence).ToArray();
+
+        Assert.Equal(new long[] { 8, 9, 10 }, await Seqs(null, null, 3));
+        Assert.Equal(new long[] { 3, 4 }, await Seqs(null, 5, 2));
+        Assert.Equal(new long[] { 6, 7, 8 }, await Seqs(5, null, 3));
+        Assert.Equal(new long[] { 4, 5, 6 }, await Seqs(3, 7, 10));
+        Assert.Empty(await Seqs(10, null, 5));
+        Assert.Empty(await Seqs(null, 1, 5));
+        Assert.Empty(await store.GetMessagesAsync("missing", new MessageRange(0, null, 5), CancellationToken.None));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Members_join_with_read_state_at_the_latest_message_and_leave_cleanly()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "r", "alice");
+        await store.AppendMessageAsync(new NewMessage(room, "c1", "alice", "before bob", Now), CancellationToken.None);
+
+        Assert.True(await store.AddMemberAsync(new RoomMember(room, "bob", MemberRole.Member, Now), CancellationToken.None));
+        Assert.False(await store.AddMemberAsync(new RoomMember(room, "bob", MemberRole.Admin, Now), CancellationToken.None));
+        var bobs = Assert.Single(await store.GetMembershipsAsync("bob", CancellationToken.None));
+        Assert.Equal((1L, 1L, 0L), (bobs.LatestSequence, bobs.State.ReadSequence, bobs.Unread));
+        Assert.Equal(MemberRole.Member, (await store.GetMemberAsync(room, "bob", CancellationToken.None))!.Role);
+        Assert.Equal(["alice", "bob"], (await store.GetMembersAsync(room, CancellationToken.None)).Select(m => m.UserId));
+
+        await store.AppendMessageAsync(new NewMessage(room, "c2", "alice", "for bob", Now), CancellationToken.None);
+        Assert.Equal(1, Assert.Single(await store.GetMembershipsAsync("bob", CancellationToken.None)).Unread);
+
+        Assert.True(await store.RemoveMemberAsync(room, "bob", CancellationToken.None));
+        Assert.False(await store.RemoveMemberAsync(room, "bob", CancellationToken.None));
+        Assert.Empty(await store.GetMembershipsAsync("bob", CancellationToken.None));
+        Assert.Null(await store.GetMemberAsync(room, "bob", CancellationToken.None));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Read_state_only_moves_forward_and_read_implies_delivered()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "r", "alice", "bob");
+        for (var i = 1; i <= 5; i++)
+        {
+            await store.AppendMessageAsync(new NewMessage(room, $"c{i}", "alice", $"m{i}", Now), CancellationToken.None);
+        }
+
+        Assert.Equal(new ReadState(4, 0), await store.AdvanceReadStateAsync(room, "bob", ReceiptKind.Delivered, 4, CancellationToken.None));
+        Assert.Equal(new ReadState(4, 2), await store.AdvanceReadStateAsync(room, "bob", ReceiptKind.Read, 2, CancellationToken.None));
+        Assert.Equal(new ReadState(4, 2), await store.AdvanceReadStateAsync(room, "bob", ReceiptKind.Read, 1, CancellationToken.None));
+        Assert.Equal(new ReadState(5, 5), await store.AdvanceReadStateAsync(room, "bob", ReceiptKind.Read, 5, CancellationToken.None));
+        Assert.Equal(new ReadState(5, 5), Assert.Single(await store.GetMembershipsAsync("alice", CancellationToken.None)).State);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Rooms_are_created_once_and_public_rooms_are_listed_newest_first()
+    {
+        var store = await CreateStoreAsync();
+        var older = new Room("r_old", RoomKind.Group, "old", RoomVisibility.Public, "alice", Now);
+        var newer = new Room("r_new", RoomKind.Group, "new", RoomVisibility.Public, "alice", Now.AddMinutes(1));
+        var hidden = new Room("r_hidden", RoomKind.Group, "hidden", RoomVisibility.Private, "alice", Now.AddMinutes(2));
+        foreach (var room in new[] { older, newer, hidden })
+        {
+            Assert.True(await store.CreateRoomAsync(room, [new RoomMember(room.Id, "alice", MemberRole.Owner, Now)], CancellationToken.None));
+        }
+
+        Assert.False(await store.CreateRoomAsync(older with { Name = "again" }, [], CancellationToken.None));
+        Assert.Equal("old", (await store.GetRoomAsync("r_old", CancellationToken.None))!.Name);
+        Assert.Null(await store.GetRoomAsync("r_missing", CancellationToken.None));
+        Assert.Equal(["r_new", "r_old"], (await store.GetPublicRoomsAsync(10, CancellationToken.None)).Select(r => r.Id));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Users_are_upserted_searched_by_prefix_and_remember_when_they_were_last_seen()
+    {
+        var store = await CreateStoreAsync();
+        await store.UpsertUserAsync("alice", "Alice", CancellationToken.None);
+        await store.UpsertUserAsync("albert", "Bert", CancellationToken.None);
+        await store.UpsertUserAsync("bob", "Bob", CancellationToken.None);
+        await store.SetLastSeenAsync("bob", Now, CancellationToken.None);
+        await store.UpsertUserAsync("bob", "Robert", CancellationToken.None);
+
+        Assert.Equal(["albert", "alice"], (await store.SearchUsersAsync("al", 10, CancellationToken.None)).Select(u => u.Id));
+        Assert.Equal(["albert", "bob"], (await store.SearchUsersAsync("B", 10, CancellationToken.None)).Select(u => u.Id));
+        var bob = Assert.Single(await store.GetUsersAsync(["bob", "nobody"], CancellationToken.None));
+        Assert.Equal(new UserProfile("bob", "Robert", Now), bob);
+    }
+
+    private static async Task<string> CreateRoomAsync(IChatStore store, string name, params string[] members)
+    {
+        var room = new Room("r_" + name + Guid.NewGuid().ToString("N")[..8], RoomKind.Group, name, RoomVisibility.Private, members[0], Now);
+        var roomMembers = members.Select((m, i) => new RoomMember(room.Id, m, i == 0 ? MemberRole.Owner : MemberRole.Member, Now)).ToList();
+        Assert.True(await store.CreateRoomAsync(room, roomMembers, CancellationToken.None));
+        return room.Id;
+    }
+}
