@@ -127,7 +127,8 @@ function refresh(parts) {
   // setTimeout, not requestAnimationFrame: the title's unread count must update in background tabs too.
   flushTimer ||= setTimeout(flush, 16);
 }
-const refreshAll = () => refresh({ rooms: true, publicRooms: true, people: true, header: true, members: true, typing: true, messages: 'bottom' });
+const refreshAll = (messages = 'bottom') =>
+  refresh({ rooms: true, publicRooms: true, people: true, header: true, members: true, typing: true, messages });
 
 function flush() {
   flushTimer = 0;
@@ -181,13 +182,13 @@ const activity = (room) => room.last?.sentAt || room.createdAt || '';
 function roomItem(room) {
   const typers = typingNames(room.id);
   const direct = room.kind === 'direct';
-  let sub = direct ? 'Direct message' : room.visibility === 'private' ? '🔒 Private room' : '# Public room';
+  let sub = direct ? 'Direct message' : room.visibility === 'private' ? 'Private room' : 'Public room';
   if (room.last) sub = (room.last.sender === me() ? 'You: ' : direct ? '' : nameOf(room.last.sender) + ': ') + room.last.body;
   if (typers.length) sub = typers.length === 1 ? `${typers[0]} is typing…` : 'Several people are typing…';
   const unread = room.unread || 0;
   return h('li', { class: `room-item${room.id === state.openRoom ? ' active' : ''}${unread ? ' has-unread' : ''}`,
     testid: 'room-item', dataset: { roomId: room.id, kind: room.kind } },
-  h('button', { type: 'button', onclick: () => openRoom(room.id), 'aria-current': room.id === state.openRoom ? 'true' : null },
+  h('button', { type: 'button', class: 'item-btn', onclick: () => openRoom(room.id), 'aria-current': room.id === state.openRoom ? 'true' : null },
     avatar(direct ? room.peer : room.id, room.name, direct ? room.peer : null),
     h('span', { class: 'item-main' },
       h('span', { class: 'item-name', testid: 'room-name' }, room.name || room.id),
@@ -210,7 +211,7 @@ function renderPeople() {
   const ids = state.people.filter((id) => id !== me());
   $('people-list').replaceChildren(...ids.map((id) =>
     h('li', { class: 'person', testid: 'person', dataset: { userId: id } },
-      h('button', { type: 'button', title: `Message ${nameOf(id)} · ${presenceText(id)}`, onclick: () => openDirect(id) },
+      h('button', { type: 'button', class: 'item-btn', title: `Message ${nameOf(id)} · ${presenceText(id)}`, onclick: () => openDirect(id) },
         avatar(id, nameOf(id), id),
         h('span', { class: 'item-main' },
           h('span', { class: 'item-name', testid: 'person-name' }, nameOf(id)),
@@ -481,9 +482,14 @@ function onWelcome(w) {
   refreshPublicRooms();
   refreshPresence([...state.rooms.values()].filter((r) => r.peer).map((r) => r.peer));
 
-  const saved = first ? load(KEYS.open, null) : state.openRoom;
-  if (saved && state.rooms.has(saved)) openRoom(saved); // also reloads members after a reconnect
-  refreshAll();
+  if (first) {
+    const saved = load(KEYS.open, null); // reopen the room this tab showed before a reload
+    if (saved && state.rooms.has(saved)) openRoom(saved);
+  } else if (currentRoom()) {
+    if (!currentRoom().loaded) loadNewest(currentRoom());
+    loadMembers(currentRoom()); // members may have changed while we were away
+  }
+  refreshAll(first ? 'bottom' : true); // after a reconnect, keep the reader's scroll position
 }
 
 function startPing() {
@@ -757,8 +763,9 @@ function clearAllTyping() {
 
 function autosize() {
   const box = $('composer');
-  box.style.height = 'auto';
-  box.style.height = Math.min(box.scrollHeight, 160) + 'px';
+  box.style.height = ''; // back to one row
+  // Grow with the text (up to the CSS max-height); a hidden box has no scrollHeight to measure.
+  if (box.value && box.offsetParent) box.style.height = box.scrollHeight + box.offsetHeight - box.clientHeight + 'px';
 }
 
 // ---------- receipts ----------
@@ -809,6 +816,7 @@ const eventHandlers = {
     if (!e.member) return;
     rememberUser({ user: e.member.user, name: e.member.name });
     state.rooms.get(e.room)?.members?.set(e.member.user, e.member);
+    if (!state.people.includes(e.member.user)) refreshPeople(); // someone new: People is stale
     refresh({ header: true, members: true, people: true });
   },
   'member.left': (e) => {
@@ -886,9 +894,7 @@ async function invite(event) {
   const room = currentRoom();
   const raw = $('invite-user').value.trim();
   if (!room || !raw) return;
-  // Accept a user id, or a display name we already know (case-insensitive).
-  const byName = [...state.users.values()].find((u) => u.name?.toLowerCase() === raw.toLowerCase());
-  const user = state.users.has(raw) ? raw : byName?.user || raw;
+  const user = await resolveUser(raw);
   const fields = { room: room.id, user };
   if (room.role === 'owner') fields.role = $('invite-role').value;
   const r = await act('members.invite', fields);
@@ -898,6 +904,21 @@ async function invite(event) {
   room.members?.set(r.member.user, r.member);
   toast(`${r.member.name || r.member.user} was added.`, 'info');
   refresh({ header: true, members: true });
+}
+
+// Accepts a user id or a display name (case-insensitive); unknown names are looked up on the server.
+async function resolveUser(raw) {
+  if (state.users.has(raw)) return raw;
+  const byName = (list) => list.find((u) => u.name?.toLowerCase() === raw.toLowerCase());
+  const known = byName([...state.users.values()]);
+  if (known) return known.user;
+  try {
+    const r = await request('users.search', { query: raw, limit: 10 });
+    for (const u of r.users || []) rememberUser(u);
+    const found = byName(r.users || []) || (r.users?.length === 1 ? r.users[0] : null);
+    if (found) return found.user;
+  } catch { /* fall back to treating it as an id; the invite reports not_found */ }
+  return raw;
 }
 
 async function removeMember(room, user) {
@@ -986,6 +1007,7 @@ function start() {
   $('public-refresh').addEventListener('click', refreshPublicRooms);
   let searchTimer = 0;
   $('people-search').addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(refreshPeople, 250); });
+  $('people-search').addEventListener('focus', refreshPeople); // people who signed up since the last refresh
   $('back').addEventListener('click', closeRoom);
   $('members-toggle').addEventListener('click', () => toggleMembers());
   $('members-close').addEventListener('click', () => toggleMembers(false));

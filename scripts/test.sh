@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every ChatKit test on this machine: installs what is missing, builds, tests, and prints
+# one closing line "N passed, N failed". Used by .ci/run; safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET SDK (see global.json) is required: https://dotnet.microsoft.com/download" >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+dotnet build ChatKit.sln -c Release -m:2 -warnaserror --nologo -clp:ErrorsOnly
+
+status=0
+dotnet test ChatKit.sln -c Release --no-build -m:1 --nologo \
+  --logger "trx" --results-directory "$results" \
+  --blame-hang --blame-hang-timeout 5m || status=$?
+
+# Sum the per-assembly counts from the TRX files into one closing line.
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
+done
+
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "No test ran." >&2
+  status=1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
