@@ -120,6 +120,41 @@ public sealed class ChatFlowTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Members_added_while_messages_flow_receive_every_message_sent_after_they_were_added()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await RawChatClient.ConnectAsync(server, "alice");
+        var bobs = new List<RawChatClient>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                bobs.Add(await RawChatClient.ConnectAsync(server, $"bob{i}"));
+            }
+
+            // No waiting between the create and the sends: the members' subscriptions race the messages.
+            var room = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "race", Members = bobs.Select(b => b.User).ToList() })).Info!;
+            for (var i = 1; i <= 30; i++)
+            {
+                await alice.SendAsync(room.Id, $"m{i}");
+            }
+
+            foreach (var bob in bobs)
+            {
+                var messages = await bob.WaitForMessagesAsync(room.Id, 30);
+                Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), messages.Select(m => m.Seq!.Value));
+            }
+        }
+        finally
+        {
+            foreach (var bob in bobs)
+            {
+                await bob.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_send_retried_with_the_same_client_message_id_stores_one_message_with_one_sequence()
     {
         await using var server = await ChatTestServer.StartAsync();

@@ -484,7 +484,7 @@ public sealed class ChatEngine
     private ValueTask PublishRoomJoinedAsync(string userId, RoomInfo info, CancellationToken cancellationToken)
     {
         var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.RoomAdded, Info = info });
-        return _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomJoined, userId, info.Id, 0, frame), cancellationToken);
+        return _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomJoined, userId, info.Id, info.LatestSeq, frame), cancellationToken);
     }
 
     private ValueTask PublishMemberJoinedAsync(Room room, RoomMember member, string name, CancellationToken cancellationToken)

@@ -233,7 +233,7 @@ public sealed partial class ChatSession : IAsyncDisposable
     internal void EnqueueRoomFrame(string roomId, long sequence, ReadOnlyMemory<byte> frame) =>
         Enqueue(new OutboundItem(sequence > 0 ? OutboundKind.RoomMessage : OutboundKind.Frame, roomId, sequence, frame, null));
 
-    internal void EnqueueSubscribe(string roomId, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Subscribe, roomId, 0, frame, null));
+    internal void EnqueueSubscribe(string roomId, long joinedAt, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Subscribe, roomId, joinedAt, frame, null));
 
     internal void EnqueueUnsubscribe(string roomId, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Unsubscribe, roomId, 0, frame, null));
 
@@ -330,12 +330,15 @@ public sealed partial class ChatSession : IAsyncDisposable
                 await StartAsync((ClientFrame)item.State!, cancellationToken).ConfigureAwait(false);
                 break;
             case OutboundKind.Subscribe:
+                await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
                 if (!_cursors.ContainsKey(item.Room!))
                 {
-                    _cursors[item.Room!] = await _engine.Store.GetLatestSequenceAsync(item.Room!, cancellationToken).ConfigureAwait(false);
+                    // Everything after the join position reaches the client: what was published before this
+                    // session subscribed comes from the store, what is queued behind this item goes out live.
+                    var latest = await _engine.Store.GetLatestSequenceAsync(item.Room!, cancellationToken).ConfigureAwait(false);
+                    await CatchUpAsync(item.Room!, item.Sequence, latest, cancellationToken).ConfigureAwait(false);
                 }
 
-                await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
                 break;
             case OutboundKind.Unsubscribe:
                 _cursors.Remove(item.Room!);

@@ -54,7 +54,7 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
                 foreach (var session in sessions)
                 {
                     Subscribe(session, message.RoomId);
-                    session.EnqueueSubscribe(message.RoomId, message.Frame);
+                    session.EnqueueSubscribe(message.RoomId, message.Sequence, message.Frame);
                 }
 
                 break;

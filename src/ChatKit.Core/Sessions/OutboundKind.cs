@@ -12,7 +12,7 @@ internal enum OutboundKind
     /// <summary>The hello was accepted: send the welcome, set the room cursors, replay what was missed.</summary>
     Start,
 
-    /// <summary>The user joined a room: start its cursor at the latest sequence, then send the frame.</summary>
+    /// <summary>The user joined a room: send the frame, then everything stored since the join, then live messages.</summary>
     Subscribe,
 
     /// <summary>The user left a room: drop its cursor, then send the frame.</summary>

@@ -50,6 +50,31 @@ public sealed class ChatSessionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_room_joined_mid_connection_delivers_everything_stored_after_the_join_even_if_published_before_the_subscription()
+    {
+        using var harness = new CoreHarness();
+        var transport = new RecordingTransport();
+        await using var session = harness.NewSession(Bob, transport);
+        _ = session.RunAsync(CancellationToken.None);
+        await session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
+        await transport.NextAsync();
+
+        // The room exists with one message before bob joins; two more are stored after, but their live copies went out
+        // before bob's session heard of the room.
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        await harness.Engine.SendAsync(Alice, room.Id, "c1", "before the join", CancellationToken.None);
+        await harness.Store.AddMemberAsync(new RoomMember(room.Id, "bob", MemberRole.Member, harness.Time.GetUtcNow()), CancellationToken.None);
+        await harness.Engine.SendAsync(Alice, room.Id, "c2", "just after", CancellationToken.None);
+        await harness.Engine.SendAsync(Alice, room.Id, "c3", "also after", CancellationToken.None);
+        harness.Registry.Receive(new BackplaneMessage(BackplaneMessageKind.RoomJoined, "bob", room.Id, 1, ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.RoomAdded, Info = room })));
+        await harness.Engine.SendAsync(Alice, room.Id, "c4", "live", CancellationToken.None);
+
+        var frames = await transport.NextAsync(4);
+        Assert.Equal(FrameTypes.RoomAdded, frames[0].Type);
+        Assert.Equal(["just after", "also after", "live"], frames.Skip(1).Select(f => f.Body));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_client_that_falls_behind_is_cut_off_at_the_outbound_limit_without_queuing_more()
     {
         using var harness = new CoreHarness(o => o.MaxOutboundBufferBytes = 4096);
