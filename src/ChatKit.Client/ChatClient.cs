@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
@@ -26,7 +27,8 @@ namespace ChatKit.Client;
 /// <para>
 /// Requests made while the client is reconnecting wait for the new connection. Requests in flight when the connection
 /// drops fail with <see cref="ChatClientErrorCodes.ConnectionLost"/>, except <see cref="SendAsync"/>, which sends
-/// again with the same client message id, so the message is stored once.
+/// again with the same client message id, so the message is stored once. Frames go out no faster than the rate the
+/// server announces in its welcome, so a burst of requests waits on the client rather than being refused.
 /// </para>
 /// </remarks>
 public sealed partial class ChatClient : IAsyncDisposable
@@ -233,7 +235,7 @@ public sealed partial class ChatClient : IAsyncDisposable
             connection = _current;
             _current = null;
             supervisor = _supervisor;
-            _connection.TrySetCanceled();
+            _connection.TrySetCanceled(CancellationToken.None);
         }
 
         // Stops reconnection attempts and event delivery; the receive loop keeps reading until the server answers the close.
@@ -332,9 +334,13 @@ public sealed partial class ChatClient : IAsyncDisposable
             errors.Add("TimeProvider must be set; use TimeProvider.System outside tests.");
         }
 
-        if (options.InitialResume?.FirstOrDefault(position => string.IsNullOrEmpty(position.Key) || position.Value < 0) is { Key: var room, Value: var seq } && room is not null)
+        foreach (var (room, seq) in options.InitialResume ?? ReadOnlyDictionary<string, long>.Empty)
         {
-            errors.Add($"InitialResume must map room ids to sequence numbers of 0 or more; it maps '{room}' to {seq}.");
+            if (string.IsNullOrEmpty(room) || seq < 0)
+            {
+                errors.Add($"InitialResume must map room ids to sequence numbers of 0 or more; it maps '{room}' to {seq}.");
+                break;
+            }
         }
 
         if (errors.Count > 0)
@@ -415,6 +421,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         }
         catch (WebSocketException ex)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             throw new ChatClientException(ChatClientErrorCodes.ConnectionFailed, $"Could not open a WebSocket to {uri}: {ex.Message}", ex);
         }
 
@@ -495,7 +502,7 @@ public sealed partial class ChatClient : IAsyncDisposable
             LowerPosition(room.Id, room.LatestSeq);
         }
 
-        connection.Welcome = welcome;
+        connection.Accept(welcome, _time);
     }
 
     private static ChatClientException ClosedDuringHandshake(ChatConnection connection) => (int?)connection.CloseStatus switch
@@ -784,10 +791,12 @@ public sealed partial class ChatClient : IAsyncDisposable
         request.Id = id;
         var reply = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
         ChatConnection? connection = null;
+        var sent = false;
         try
         {
             connection = await RegisterAsync(id, reply, linked.Token).ConfigureAwait(false);
             await connection.SendAsync(request, linked.Token).ConfigureAwait(false);
+            sent = true;
             var frame = await reply.Task.WaitAsync(linked.Token).ConfigureAwait(false);
             if (string.Equals(frame.Type, FrameTypes.Error, StringComparison.Ordinal))
             {
@@ -801,6 +810,14 @@ public sealed partial class ChatClient : IAsyncDisposable
             if (connection is null)
             {
                 throw new ChatClientException(ChatClientErrorCodes.Timeout, $"No connection to the server within {_options.RequestTimeout}.", ex);
+            }
+
+            if (!sent)
+            {
+                throw new ChatClientException(
+                    ChatClientErrorCodes.Timeout,
+                    $"'{request.Type}' could not be sent within {_options.RequestTimeout}: the requests ahead of it took that long to go out at the server's rate.",
+                    ex);
             }
 
             // Replies come in request order, so every later request is stuck behind this one: the connection is
@@ -842,7 +859,7 @@ public sealed partial class ChatClient : IAsyncDisposable
             {
                 connection = await next.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (next.IsCanceled)
+            catch (OperationCanceledException) when (next.IsCanceled && !cancellationToken.IsCancellationRequested)
             {
                 // The client disconnected meanwhile; the check above says how.
                 continue;

@@ -25,6 +25,7 @@ internal sealed partial class ChatConnection : IDisposable
     private readonly Dictionary<string, TaskCompletionSource<ServerFrame>> _pending = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _retired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ArrayBufferWriter<byte> _received = new(ReceiveChunkBytes);
+    private FramePacer? _pacer;
     private bool _failed;
 
     public ChatConnection(ClientWebSocket socket, ILogger logger)
@@ -34,7 +35,7 @@ internal sealed partial class ChatConnection : IDisposable
     }
 
     /// <summary>The server's welcome; set by the handshake before the connection is used for requests.</summary>
-    public WelcomeInfo? Welcome { get; set; }
+    public WelcomeInfo? Welcome { get; private set; }
 
     /// <summary>The connection id for logs.</summary>
     public string Id => Welcome?.ConnectionId ?? "(handshake)";
@@ -59,6 +60,16 @@ internal sealed partial class ChatConnection : IDisposable
 
     /// <summary>Completes once the client has moved past this connection, so a request that found it failed can wait for the next one.</summary>
     public Task Retired => _retired.Task;
+
+    /// <summary>Records the server's welcome and, from then on, paces frames to the rate it announced.</summary>
+    public void Accept(WelcomeInfo welcome, TimeProvider time)
+    {
+        Welcome = welcome;
+        if (welcome.Limits is { RatePerSecond: > 0, RateBurst: > 0 } limits)
+        {
+            _pacer = new FramePacer(time, limits.RatePerSecond, limits.RateBurst, alreadySent: 1);
+        }
+    }
 
     /// <summary>Registers a request awaiting its reply; <see langword="false"/> when the connection has already failed.</summary>
     public bool TryRegister(string id, TaskCompletionSource<ServerFrame> reply)
@@ -99,7 +110,10 @@ internal sealed partial class ChatConnection : IDisposable
         }
     }
 
-    /// <summary>Sends one request frame; concurrent callers go one at a time.</summary>
+    /// <summary>
+    /// Sends one request frame; concurrent callers go one at a time, no faster than the server's rate.
+    /// <paramref name="cancellationToken"/> only stops the wait for a turn: a frame being written is always finished.
+    /// </summary>
     /// <exception cref="ChatClientException"><see cref="ChatClientErrorCodes.ConnectionLost"/>: the socket failed.</exception>
     public async Task SendAsync(ClientFrame frame, CancellationToken cancellationToken)
     {
@@ -107,6 +121,11 @@ internal sealed partial class ChatConnection : IDisposable
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_pacer is not null)
+            {
+                await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await _socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
