@@ -283,7 +283,14 @@ public sealed partial class ChatSession : IAsyncDisposable
 
         // Wake the writer; a send stuck on a client that reads nothing is abandoned after the close timeout.
         _outbound.Writer.TryWrite(new OutboundItem(OutboundKind.Close, null, ChatCloseCodes.OutboundOverflow, ReadOnlyMemory<byte>.Empty, "outbound_overflow"));
-        _sendCancellation.CancelAfter(_options.CloseTimeout);
+        try
+        {
+            _sendCancellation.CancelAfter(_options.CloseTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session was torn down meanwhile: there is no send left to abandon.
+        }
     }
 
     private async Task CloseForOverflowAsync()
