@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Collections.ObjectModel;
 using System.Globalization;
-using System.Net;
-using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ChatKit.Protocol;
@@ -59,7 +56,7 @@ public sealed partial class ChatClient : IAsyncDisposable
     public ChatClient(ChatClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        ChatClientOptionsValidator.Validate(options);
         _options = options;
         _time = options.TimeProvider;
         _logger = options.LoggerFactory?.CreateLogger<ChatClient>() ?? (ILogger)NullLogger.Instance;
@@ -103,7 +100,8 @@ public sealed partial class ChatClient : IAsyncDisposable
 
     /// <summary>
     /// A snapshot of the resume positions: for each room, the highest sequence number the client has seen, from
-    /// message events handed to the event stream, history pages and the server's welcome. Save it to resume after a
+    /// message events handed to the event stream, history pages, and the room's latest sequence when the client learnt
+    /// of the room (welcome, <see cref="RoomAddedEvent"/>). Save it to resume after a
     /// restart (<see cref="ChatClientOptions.InitialResume"/>). It includes events still waiting in the buffer, so an
     /// application that must not skip a message it has not handled should save the sequence numbers it handled instead.
     /// </summary>
@@ -149,7 +147,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            var closed = false;
+            bool closed;
             lock (_gate)
             {
                 closed = _closed;
@@ -214,15 +212,16 @@ public sealed partial class ChatClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes the connection normally (1000) and stops reconnecting; the event stream ends after a final
-    /// <see cref="ConnectionState.Disconnected"/>. Requests still waiting fail. The client cannot be connected again.
-    /// Calling it again does nothing.
+    /// Closes the connection normally (1000) and stops reconnecting; the event stream ends, after a final
+    /// <see cref="ConnectionState.Disconnected"/> when the client was not disconnected already. Requests still waiting
+    /// fail. The client cannot be connected again. Calling it again does nothing.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting for the server to answer the close; the socket is then dropped.</param>
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         ChatConnection? connection;
         Task supervisor;
+        bool wasDisconnected;
         lock (_gate)
         {
             if (_closed)
@@ -231,6 +230,7 @@ public sealed partial class ChatClient : IAsyncDisposable
             }
 
             _closed = true;
+            wasDisconnected = _state == ConnectionState.Disconnected;
             _state = ConnectionState.Disconnected;
             connection = _current;
             _current = null;
@@ -253,7 +253,11 @@ public sealed partial class ChatClient : IAsyncDisposable
             connection?.Abort();
             await supervisor.ConfigureAwait(false);
             LogClosed(_logger);
-            _events.Writer.TryWrite(new ConnectionStateChangedEvent(ConnectionState.Disconnected, null));
+            if (!wasDisconnected)
+            {
+                _events.Writer.TryWrite(new ConnectionStateChangedEvent(ConnectionState.Disconnected, null));
+            }
+
             _events.Writer.TryComplete();
         }
     }
@@ -281,403 +285,6 @@ public sealed partial class ChatClient : IAsyncDisposable
 
     private static TaskCompletionSource<ChatConnection> NewConnectionSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static void Validate(ChatClientOptions options)
-    {
-        List<string> errors = [];
-        if (options.ServerUri is not { IsAbsoluteUri: true, Scheme: "ws" or "wss" })
-        {
-            errors.Add($"ServerUri must be an absolute ws:// or wss:// URL such as ws://127.0.0.1:5000/chat; it is '{options.ServerUri}'.");
-        }
-
-        if (options.ReconnectInitialDelay <= TimeSpan.Zero)
-        {
-            errors.Add($"ReconnectInitialDelay must be positive; it is {options.ReconnectInitialDelay}.");
-        }
-
-        if (options.ReconnectMaxDelay < options.ReconnectInitialDelay)
-        {
-            errors.Add($"ReconnectMaxDelay must be at least ReconnectInitialDelay ({options.ReconnectInitialDelay}); it is {options.ReconnectMaxDelay}.");
-        }
-
-        if (options.ReconnectJitter is not (>= 0 and <= 1))
-        {
-            errors.Add($"ReconnectJitter must be between 0 and 1; it is {options.ReconnectJitter}.");
-        }
-
-        if (options.RequestTimeout <= TimeSpan.Zero)
-        {
-            errors.Add($"RequestTimeout must be positive; it is {options.RequestTimeout}.");
-        }
-
-        if (options.MaxSendAttempts < 1)
-        {
-            errors.Add($"MaxSendAttempts must be at least 1; it is {options.MaxSendAttempts}.");
-        }
-
-        if (options.EventBufferCapacity < 1)
-        {
-            errors.Add($"EventBufferCapacity must be at least 1; it is {options.EventBufferCapacity}.");
-        }
-
-        if (options.KeepAliveInterval < TimeSpan.Zero && options.KeepAliveInterval != Timeout.InfiniteTimeSpan)
-        {
-            errors.Add($"KeepAliveInterval must be zero or positive (zero turns keep-alive off); it is {options.KeepAliveInterval}.");
-        }
-
-        if (options.KeepAliveTimeout <= TimeSpan.Zero && options.KeepAliveTimeout != Timeout.InfiniteTimeSpan)
-        {
-            errors.Add($"KeepAliveTimeout must be positive, or Timeout.InfiniteTimeSpan to never time out; it is {options.KeepAliveTimeout}.");
-        }
-
-        if (options.TimeProvider is null)
-        {
-            errors.Add("TimeProvider must be set; use TimeProvider.System outside tests.");
-        }
-
-        foreach (var (room, seq) in options.InitialResume ?? ReadOnlyDictionary<string, long>.Empty)
-        {
-            if (string.IsNullOrEmpty(room) || seq < 0)
-            {
-                errors.Add($"InitialResume must map room ids to sequence numbers of 0 or more; it maps '{room}' to {seq}.");
-                break;
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("ChatClientOptions are not valid: " + string.Join(" ", errors), nameof(options));
-        }
-    }
-
-    /// <summary>Opens a socket, says hello with the resume positions and reads the welcome.</summary>
-    private async Task<ChatConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var socket = new ClientWebSocket();
-        try
-        {
-            await ConfigureAsync(socket.Options, cancellationToken).ConfigureAwait(false);
-            await ConnectSocketAsync(socket, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        var connection = new ChatConnection(socket, _logger);
-        try
-        {
-            await HandshakeAsync(connection, cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            connection.Abort();
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    private async Task ConfigureAsync(ClientWebSocketOptions socket, CancellationToken cancellationToken)
-    {
-        socket.AddSubProtocol(ChatProtocol.Subprotocol);
-        socket.CollectHttpResponseDetails = true;
-        socket.KeepAliveInterval = _options.KeepAliveInterval;
-        socket.KeepAliveTimeout = _options.KeepAliveTimeout;
-        if (_options.AccessTokenProvider is { } provider)
-        {
-            string? token;
-            try
-            {
-                token = await provider(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                throw new ChatClientException(ChatClientErrorCodes.ConnectionFailed, $"The access token provider failed: {ex.Message}", ex);
-            }
-
-            if (!string.IsNullOrEmpty(token))
-            {
-                socket.SetRequestHeader("Authorization", "Bearer " + token);
-            }
-        }
-
-        _options.ConfigureWebSocket?.Invoke(socket);
-    }
-
-    private async Task ConnectSocketAsync(ClientWebSocket socket, CancellationToken cancellationToken)
-    {
-        var uri = _options.ServerUri;
-        try
-        {
-            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
-        }
-        catch (WebSocketException ex) when (socket.HttpStatusCode == HttpStatusCode.Unauthorized)
-        {
-            var why = _options.AccessTokenProvider is null
-                ? "no access token was sent; set ChatClientOptions.AccessTokenProvider"
-                : "the access token was missing, expired or not accepted";
-            throw new ChatClientException(ChatErrorCodes.Unauthenticated, $"The server at {uri} refused the connection with HTTP 401: {why}.", ex);
-        }
-        catch (WebSocketException ex)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new ChatClientException(ChatClientErrorCodes.ConnectionFailed, $"Could not open a WebSocket to {uri}: {ex.Message}", ex);
-        }
-
-        if (!string.Equals(socket.SubProtocol, ChatProtocol.Subprotocol, StringComparison.Ordinal))
-        {
-            socket.Abort();
-            throw new ChatClientException(
-                ChatClientErrorCodes.UnsupportedProtocol,
-                $"The server at {uri} did not accept the subprotocol {ChatProtocol.Subprotocol}: it speaks another protocol version.");
-        }
-    }
-
-    private async Task HandshakeAsync(ChatConnection connection, CancellationToken cancellationToken)
-    {
-        using var deadline = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-
-        // Socket reads take no token, so giving up on the handshake means dropping the socket.
-        using var abortOnCancel = linked.Token.Register(static state => ((ChatConnection)state!).Abort(), connection);
-        var resume = new Dictionary<string, long>(_lastSeen, StringComparer.Ordinal);
-        var hello = new ClientFrame { Type = FrameTypes.Hello, Id = NextRequestId(), Resume = resume.Count > 0 ? resume : null };
-        try
-        {
-            await connection.SendAsync(hello, linked.Token).ConfigureAwait(false);
-            while (await connection.ReceiveFrameAsync().ConfigureAwait(false) is { } frame)
-            {
-                if (string.Equals(frame.Re, hello.Id, StringComparison.Ordinal))
-                {
-                    AcceptWelcome(connection, frame);
-                    return;
-                }
-
-                await HandleFrameAsync(connection, frame, _lifetime.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (linked.IsCancellationRequested)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new ChatClientException(ChatClientErrorCodes.Timeout, $"The server sent no welcome within {_options.RequestTimeout}.", ex);
-        }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            throw new ChatClientException(ChatClientErrorCodes.ConnectionFailed, $"The connection dropped during the handshake: {ex.Message}", ex);
-        }
-
-        throw ClosedDuringHandshake(connection);
-    }
-
-    private void AcceptWelcome(ChatConnection connection, ServerFrame frame)
-    {
-        if (string.Equals(frame.Type, FrameTypes.Error, StringComparison.Ordinal))
-        {
-            throw ServerFrames.ToException(frame);
-        }
-
-        var welcome = ServerFrames.ToWelcome(frame);
-        if (welcome.Protocol != ChatProtocol.Version)
-        {
-            throw new ChatClientException(
-                ChatClientErrorCodes.UnsupportedProtocol,
-                $"The server speaks protocol version {welcome.Protocol}; this client speaks {ChatProtocol.Version}.");
-        }
-
-        // The welcome lists every room of the user. A position for a room the user is no longer in is stale; a room
-        // without one starts live at its latest message, so that is what the client has seen. A position above the
-        // latest message (a store that lost data) would hide new messages, so it comes down to the latest.
-        var rooms = welcome.Rooms.Select(room => room.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var room in _lastSeen.Keys)
-        {
-            if (!rooms.Contains(room))
-            {
-                _lastSeen.TryRemove(room, out _);
-            }
-        }
-
-        foreach (var room in welcome.Rooms)
-        {
-            LowerPosition(room.Id, room.LatestSeq);
-        }
-
-        connection.Accept(welcome, _time);
-    }
-
-    private static ChatClientException ClosedDuringHandshake(ChatConnection connection) => (int?)connection.CloseStatus switch
-    {
-        ChatCloseCodes.UnsupportedProtocol => new ChatClientException(
-            ChatClientErrorCodes.UnsupportedProtocol,
-            $"The server closed the connection with 4002 (unsupported_protocol): it does not speak {ChatProtocol.Subprotocol}."),
-        ChatCloseCodes.HelloTimeout => new ChatClientException(
-            ChatClientErrorCodes.ConnectionFailed,
-            "The server closed the connection with 4001 (hello_timeout): the hello did not reach it in time."),
-        var status => new ChatClientException(
-            ChatClientErrorCodes.ConnectionFailed,
-            $"The server closed the connection before its welcome (close status {status?.ToString(CultureInfo.InvariantCulture) ?? "none"}: {connection.CloseStatusDescription})."),
-    };
-
-    /// <summary>
-    /// Runs the receive loop of each connection in turn: when one ends, reconnects with backoff until a new one is
-    /// welcomed, the client is closed, or an error says retrying is pointless.
-    /// </summary>
-    private async Task SuperviseAsync(ChatConnection first)
-    {
-        var token = _lifetime.Token;
-        ChatConnection? connection = first;
-        try
-        {
-            while (connection is not null)
-            {
-                LogConnected(_logger, _options.ServerUri, connection.Welcome!.UserId, connection.Id);
-                await _events.Writer.WriteAsync(new ConnectionStateChangedEvent(ConnectionState.Connected, null), token).ConfigureAwait(false);
-                await ReceiveLoopAsync(connection, token).ConfigureAwait(false);
-                var (next, error) = Retire(connection);
-                connection = null;
-                if (next is null)
-                {
-                    return;
-                }
-
-                await _events.Writer.WriteAsync(new ConnectionStateChangedEvent(next.Value, error), token).ConfigureAwait(false);
-                if (next == ConnectionState.Reconnecting)
-                {
-                    connection = await ReconnectAsync(token).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Closed.
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogGaveUp(_logger, ex);
-            lock (_gate)
-            {
-                if (!_closed)
-                {
-                    EnterDisconnected(ex);
-                }
-            }
-
-            _events.Writer.TryWrite(new ConnectionStateChangedEvent(ConnectionState.Disconnected, ex));
-        }
-        finally
-        {
-            if (connection is not null)
-            {
-                Retire(connection);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Moves the client past a connection whose receive loop ended: fails its waiting requests and decides what comes
-    /// next. Returns the new state, or <see langword="null"/> when the client was closed meanwhile.
-    /// </summary>
-    private (ConnectionState? Next, Exception? Error) Retire(ChatConnection connection)
-    {
-        (ConnectionState? Next, Exception? Error) outcome = (null, null);
-        lock (_gate)
-        {
-            if (_current == connection && !_closed)
-            {
-                _current = null;
-                if ((int?)connection.CloseStatus == ChatCloseCodes.UnsupportedProtocol)
-                {
-                    var error = new ChatClientException(
-                        ChatClientErrorCodes.UnsupportedProtocol,
-                        $"The server closed the connection with 4002 (unsupported_protocol): it does not speak {ChatProtocol.Subprotocol}.");
-                    EnterDisconnected(error);
-                    outcome = (ConnectionState.Disconnected, error);
-                }
-                else
-                {
-                    _state = ConnectionState.Reconnecting;
-                    _connection = NewConnectionSource();
-                    outcome = (ConnectionState.Reconnecting, null);
-                }
-            }
-        }
-
-        if (outcome.Next is not null)
-        {
-            LogConnectionLost(_logger, connection.Id, (int?)connection.CloseStatus, connection.CloseStatusDescription);
-        }
-
-        connection.Abort();
-        connection.Retire();
-        connection.Dispose();
-        return outcome;
-    }
-
-    /// <summary>Opens connections with backoff until one is welcomed; <see langword="null"/> when the client gives up.</summary>
-    private async Task<ChatConnection?> ReconnectAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var delay = ReconnectDelay(attempt);
-            LogReconnecting(_logger, attempt, delay);
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-            ChatConnection connection;
-            try
-            {
-                connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChatClientException ex) when (IsTransient(ex.Code))
-            {
-                LogReconnectFailed(_logger, ex, attempt);
-                continue;
-            }
-            catch (ChatClientException ex)
-            {
-                LogGaveUp(_logger, ex);
-                lock (_gate)
-                {
-                    if (_closed)
-                    {
-                        return null;
-                    }
-
-                    EnterDisconnected(ex);
-                }
-
-                await _events.Writer.WriteAsync(new ConnectionStateChangedEvent(ConnectionState.Disconnected, ex), cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-
-            lock (_gate)
-            {
-                if (!_closed)
-                {
-                    Publish(connection);
-                    return connection;
-                }
-            }
-
-            connection.Abort();
-            connection.Dispose();
-            return null;
-        }
-    }
-
-    private static bool IsTransient(string code) => code is ChatClientErrorCodes.ConnectionFailed
-        or ChatClientErrorCodes.ConnectionLost
-        or ChatClientErrorCodes.Timeout
-        or ChatErrorCodes.Unavailable
-        or ChatErrorCodes.InternalError
-        or ChatErrorCodes.RateLimited;
-
-    /// <summary>Exponential backoff from the initial delay up to the maximum, with the configured share of it random.</summary>
-    private TimeSpan ReconnectDelay(int attempt)
-    {
-        var exponential = _options.ReconnectInitialDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
-        var capped = Math.Min(exponential, _options.ReconnectMaxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (1 - (_options.ReconnectJitter * Random.Shared.NextDouble())));
-    }
-
     private void Publish(ChatConnection connection)
     {
         _current = connection;
@@ -694,94 +301,12 @@ public sealed partial class ChatClient : IAsyncDisposable
         _connection.TrySetCanceled();
     }
 
-    private async Task ReceiveLoopAsync(ChatConnection connection, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (await connection.ReceiveFrameAsync().ConfigureAwait(false) is { } frame)
-            {
-                await HandleFrameAsync(connection, frame, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            LogReceiveFailed(_logger, ex, connection.Id);
-        }
-    }
-
-    private async Task HandleFrameAsync(ChatConnection connection, ServerFrame frame, CancellationToken cancellationToken)
-    {
-        if (frame.Type is FrameTypes.Reply or FrameTypes.Error)
-        {
-            if (frame.Re is null)
-            {
-                LogUnattributedError(_logger, frame.Code, frame.Message);
-            }
-            else if (!connection.TryComplete(frame.Re, frame))
-            {
-                LogLateReply(_logger, frame.Re, connection.Id);
-            }
-
-            return;
-        }
-
-        ChatEvent? chatEvent;
-        try
-        {
-            chatEvent = ServerFrames.ToEvent(frame);
-        }
-        catch (ChatClientException ex)
-        {
-            LogMalformedEvent(_logger, ex, frame.Type);
-            return;
-        }
-
-        if (chatEvent is null)
-        {
-            LogUnknownEvent(_logger, frame.Type);
-            return;
-        }
-
-        if (chatEvent is MessageEvent { Message: var message } && _lastSeen.TryGetValue(message.Room, out var seen) && message.Seq <= seen)
-        {
-            LogAlreadySeen(_logger, message.Room, message.Seq, seen);
-            return;
-        }
-
-        try
-        {
-            await _events.Writer.WriteAsync(chatEvent, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Closing: events are no longer delivered, but the loop keeps reading until the server answers the close.
-            return;
-        }
-
-        switch (chatEvent)
-        {
-            case MessageEvent { Message: var delivered }:
-                RaisePosition(delivered.Room, delivered.Seq);
-                break;
-            case RoomAddedEvent { Info: var room }:
-                LowerPosition(room.Id, room.LatestSeq);
-                break;
-            case RoomRemovedEvent { Room: var room }:
-                _lastSeen.TryRemove(room, out _);
-                break;
-        }
-    }
-
-    private void RaisePosition(string room, long seq) =>
-        _lastSeen.AddOrUpdate(room, static (_, seq) => seq, static (_, seen, seq) => Math.Max(seen, seq), seq);
-
-    /// <summary>Sets a room's position to the server's latest sequence when it has none or a higher one.</summary>
-    private void LowerPosition(string room, long latest) =>
-        _lastSeen.AddOrUpdate(room, static (_, latest) => latest, static (_, seen, latest) => Math.Min(seen, latest), latest);
-
     private string NextRequestId() => Interlocked.Increment(ref _lastRequestId).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Sends a request and waits for its reply, within <see cref="ChatClientOptions.RequestTimeout"/> in all.</summary>
+    /// <summary>
+    /// Sends a request and waits for its reply: <see cref="ChatClientOptions.RequestTimeout"/> for a connection and a
+    /// turn to send, then again for the reply.
+    /// </summary>
     /// <exception cref="ChatClientException">The server's error, or one of <see cref="ChatClientErrorCodes"/>.</exception>
     private async Task<ServerFrame> RequestAsync(ClientFrame request, CancellationToken cancellationToken)
     {
@@ -797,6 +322,10 @@ public sealed partial class ChatClient : IAsyncDisposable
             connection = await RegisterAsync(id, reply, linked.Token).ConfigureAwait(false);
             await connection.SendAsync(request, linked.Token).ConfigureAwait(false);
             sent = true;
+
+            // The reply gets the whole timeout from now: only a slow reply says the connection is stuck, not a wait
+            // behind other requests.
+            deadline.CancelAfter(_options.RequestTimeout);
             var frame = await reply.Task.WaitAsync(linked.Token).ConfigureAwait(false);
             if (string.Equals(frame.Type, FrameTypes.Error, StringComparison.Ordinal))
             {

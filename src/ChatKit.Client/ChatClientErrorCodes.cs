@@ -19,8 +19,9 @@ public static class ChatClientErrorCodes
     public const string ConnectionLost = "connection_lost";
 
     /// <summary>
-    /// No connection, or no reply, within <see cref="ChatClientOptions.RequestTimeout"/>. A reply that is late
-    /// means the connection is stuck (replies come in request order), so the client drops it and reconnects.
+    /// No connection or turn to send, or no reply, within <see cref="ChatClientOptions.RequestTimeout"/>. A reply
+    /// that is late means the connection is stuck (replies come in request order), so the client drops it and
+    /// reconnects.
     /// </summary>
     public const string Timeout = "timeout";
 

@@ -33,15 +33,16 @@ public sealed class ChatClientOptions
     public double ReconnectJitter { get; set; } = 0.5;
 
     /// <summary>
-    /// How long a request may wait for a connection and then for its reply; the handshake has the same limit. A reply
-    /// later than this means the connection is stuck, so the client drops it and reconnects. Default 30 s.
+    /// How long a request may wait for a connection and its turn to be sent, and then, once sent, for its reply; the
+    /// handshake has the same limit. A reply later than this means the connection is stuck (replies come in request
+    /// order), so the client drops it and reconnects. Default 30 s.
     /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How many times <see cref="ChatClient.SendAsync"/> transmits a message, with the same client message id, when
-    /// the connection drops, the reply times out, or the server answers <c>rate_limited</c> or <c>unavailable</c>.
-    /// Default 5.
+    /// How many times <see cref="ChatClient.SendAsync"/> tries to send a message, always with the same client message
+    /// id, when the connection drops, the reply times out, or the server answers <c>rate_limited</c> or
+    /// <c>unavailable</c>. Default 5.
     /// </summary>
     public int MaxSendAttempts { get; set; } = 5;
 

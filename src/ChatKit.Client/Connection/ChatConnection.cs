@@ -46,18 +46,6 @@ internal sealed partial class ChatConnection : IDisposable
     /// <summary>The reason the server gave with its close code.</summary>
     public string? CloseStatusDescription => _socket.CloseStatusDescription;
 
-    /// <summary>Whether the connection failed: it takes no more requests.</summary>
-    public bool IsFailed
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _failed;
-            }
-        }
-    }
-
     /// <summary>Completes once the client has moved past this connection, so a request that found it failed can wait for the next one.</summary>
     public Task Retired => _retired.Task;
 
@@ -126,12 +114,7 @@ internal sealed partial class ChatConnection : IDisposable
                 await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await _socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            Abort();
-            throw new ChatClientException(ChatClientErrorCodes.ConnectionLost, "The connection dropped while a request was being sent.", ex);
+            await WriteAsync(utf8).ConfigureAwait(false);
         }
         finally
         {
@@ -220,6 +203,20 @@ internal sealed partial class ChatConnection : IDisposable
     public void Retire() => _retired.TrySetResult();
 
     public void Dispose() => _socket.Dispose();
+
+    private async Task WriteAsync(byte[] utf8)
+    {
+        try
+        {
+            await _socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Only a broken or aborted socket gets here: the send itself takes no token.
+            Abort();
+            throw new ChatClientException(ChatClientErrorCodes.ConnectionLost, "The connection dropped while a request was being sent.", ex);
+        }
+    }
 
     private ServerFrame? Parse()
     {
