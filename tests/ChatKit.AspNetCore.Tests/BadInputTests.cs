@@ -29,7 +29,7 @@ public sealed class BadInputTests
         Assert.Equal(ChatErrorCodes.MalformedFrame, (await mallory.NextReplyAsync(null)).Code);
 
         await mallory.SendTextAsync("{\"type\":\"send\",\"id\":\"x1\",\"room\":42}");
-        Assert.Equal(ChatErrorCodes.MalformedFrame, (await mallory.NextReplyAsync(null)).Code);
+        Assert.Equal(ChatErrorCodes.MalformedFrame, (await mallory.NextReplyAsync("x1")).Code);
 
         await mallory.SendRawAsync([1, 2, 3], WebSocketMessageType.Binary);
         Assert.Equal(ChatErrorCodes.MalformedFrame, (await mallory.NextReplyAsync(null)).Code);

@@ -23,6 +23,7 @@ namespace ChatKit.Sessions;
 public sealed partial class ChatSession : IAsyncDisposable
 {
     private const int CatchUpPageSize = 256;
+    private const int MaxResumeRooms = 10_000;
 
     private readonly ChatEngine _engine;
     private readonly ConnectionRegistry _registry;
@@ -125,7 +126,7 @@ public sealed partial class ChatSession : IAsyncDisposable
         }
         catch (JsonException ex)
         {
-            SendError(null, ChatErrorCodes.MalformedFrame, $"The frame is not a valid JSON request: {ex.Message}");
+            SendError(TryReadId(utf8Frame.Span), ChatErrorCodes.MalformedFrame, $"The frame is not a valid JSON request: {ex.Message}");
             return;
         }
 
@@ -489,6 +490,30 @@ public sealed partial class ChatSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Finds a top-level string <c>id</c> in a frame that failed to parse, so its error can still answer it.</summary>
+    private static string? TryReadId(ReadOnlySpan<byte> utf8Frame)
+    {
+        var reader = new Utf8JsonReader(utf8Frame);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("id"u8)
+                    && reader.Read() && reader.TokenType == JsonTokenType.String)
+                {
+                    var id = reader.GetString();
+                    return id is { Length: > 0 and <= InputRules.MaxRequestIdLength } ? id : null;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Past the point where the frame stops being JSON there is no id to find.
+        }
+
+        return null;
+    }
+
     private async Task HelloAsync(ClientFrame hello, CancellationToken cancellationToken)
     {
         if (_helloDone)
@@ -496,9 +521,9 @@ public sealed partial class ChatSession : IAsyncDisposable
             throw new ChatException(ChatErrorCodes.AlreadyConnected, "This connection already said hello; reconnect to resume from other positions.");
         }
 
-        if (hello.Resume is { Count: > 1000 })
+        if (hello.Resume is { Count: > MaxResumeRooms })
         {
-            throw InputRules.Invalid("Field 'resume' lists more than 1000 rooms.");
+            throw InputRules.Invalid($"Field 'resume' lists more than {MaxResumeRooms} rooms.");
         }
 
         await _engine.UserConnectedAsync(User, ConnectionId, cancellationToken).ConfigureAwait(false);
