@@ -264,16 +264,7 @@ public sealed class ChatEngine
         if (!result.Duplicate)
         {
             ChatKitTelemetry.MessagesStored.Add(1);
-            var frame = ProtocolJson.Serialize(new ServerFrame
-            {
-                Type = FrameTypes.Message,
-                Room = message.RoomId,
-                Seq = message.Sequence,
-                Cmid = message.ClientMessageId,
-                Sender = message.SenderId,
-                Body = message.Body,
-                SentAt = message.SentAt,
-            });
+            var frame = SerializeMessageEvent(message);
             await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, message.Sequence, frame), cancellationToken).ConfigureAwait(false);
             if (_typing.Stop(room.Id, user.Id))
             {
@@ -399,6 +390,18 @@ public sealed class ChatEngine
             await PublishTypingAsync(room, user, active: false, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The <c>message</c> event of a stored message, as every connection receives it.</summary>
+    internal static byte[] SerializeMessageEvent(ChatMessage message) => ProtocolJson.Serialize(new ServerFrame
+    {
+        Type = FrameTypes.Message,
+        Room = message.RoomId,
+        Seq = message.Sequence,
+        Cmid = message.ClientMessageId,
+        Sender = message.SenderId,
+        Body = message.Body,
+        SentAt = message.SentAt,
+    });
 
     private static readonly IReadOnlyDictionary<string, string> EmptyNames = new Dictionary<string, string>(StringComparer.Ordinal);
 

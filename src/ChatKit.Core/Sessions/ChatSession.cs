@@ -421,16 +421,7 @@ public sealed partial class ChatSession : IAsyncDisposable
 
             foreach (var message in page)
             {
-                await SendAsync(ProtocolJson.Serialize(new ServerFrame
-                {
-                    Type = FrameTypes.Message,
-                    Room = message.RoomId,
-                    Seq = message.Sequence,
-                    Cmid = message.ClientMessageId,
-                    Sender = message.SenderId,
-                    Body = message.Body,
-                    SentAt = message.SentAt,
-                }), cancellationToken).ConfigureAwait(false);
+                await SendAsync(ChatEngine.SerializeMessageEvent(message), cancellationToken).ConfigureAwait(false);
                 cursor = message.Sequence;
             }
         }
