@@ -16,6 +16,7 @@ internal sealed class RawChatClient : IAsyncDisposable
     private readonly ClientWebSocket _socket;
     private readonly Channel<ServerFrame> _frames = Channel.CreateUnbounded<ServerFrame>();
     private readonly List<ServerFrame> _events = [];
+    private readonly Dictionary<string, int> _messageCounts = new(StringComparer.Ordinal);
     private readonly Task _receiving;
     private int _nextId;
 
@@ -127,10 +128,7 @@ internal sealed class RawChatClient : IAsyncDisposable
                 continue;
             }
 
-            lock (_events)
-            {
-                _events.Add(frame);
-            }
+            Record(frame);
         }
     }
 
@@ -155,11 +153,7 @@ internal sealed class RawChatClient : IAsyncDisposable
                 continue;
             }
 
-            lock (_events)
-            {
-                _events.Add(frame);
-            }
-
+            Record(frame);
             if (match(frame))
             {
                 return frame;
@@ -170,8 +164,28 @@ internal sealed class RawChatClient : IAsyncDisposable
     /// <summary>Waits until <paramref name="count"/> message events of <paramref name="room"/> have arrived; returns them in arrival order.</summary>
     public async Task<List<ServerFrame>> WaitForMessagesAsync(string room, int count)
     {
-        await WaitForEventAsync(_ => MessagesOf(room).Count >= count);
+        await WaitForEventAsync(_ => MessageCount(room) >= count);
         return MessagesOf(room);
+    }
+
+    private int MessageCount(string room)
+    {
+        lock (_events)
+        {
+            return _messageCounts.GetValueOrDefault(room);
+        }
+    }
+
+    private void Record(ServerFrame frame)
+    {
+        lock (_events)
+        {
+            _events.Add(frame);
+            if (frame.Type == FrameTypes.Message && frame.Room is not null)
+            {
+                _messageCounts[frame.Room] = _messageCounts.GetValueOrDefault(frame.Room) + 1;
+            }
+        }
     }
 
     public List<ServerFrame> MessagesOf(string room) =>
