@@ -37,7 +37,8 @@ internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver user
     public Task GetMessagesAsync(HttpContext context, string room) => RunAsync(context, async user =>
     {
         var query = context.Request.Query;
-        return await engine.GetHistoryAsync(user, room, Number(query, "before"), Number(query, "after"), (int?)Number(query, "limit"), context.RequestAborted).ConfigureAwait(false);
+        var limit = Number(query, "limit");
+        return await engine.GetHistoryAsync(user, room, Number(query, "before"), Number(query, "after"), limit > int.MaxValue ? int.MaxValue : (int?)limit, context.RequestAborted).ConfigureAwait(false);
     });
 
     private static long? Number(IQueryCollection query, string name)
@@ -48,7 +49,7 @@ internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver user
             return null;
         }
 
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= int.MaxValue
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new ChatException(ChatErrorCodes.InvalidField, $"Query parameter '{name}' must be a non-negative integer.");
     }

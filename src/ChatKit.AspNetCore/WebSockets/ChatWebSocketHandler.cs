@@ -64,9 +64,10 @@ internal sealed partial class ChatWebSocketHandler(
     {
         await using (session.ConfigureAwait(false))
         {
+            using var connection = new CancellationTokenSource();
             using var stopping = lifetime.ApplicationStopping.Register(static s => ((ChatSession)s!).Close((int)WebSocketCloseStatus.EndpointUnavailable, "server_shutdown"), session);
-            var writer = session.RunAsync(CancellationToken.None);
-            var reader = ReadAsync(socket, session);
+            var writer = session.RunAsync(connection.Token);
+            var reader = ReadAsync(socket, session, connection.Token);
             var closeTimeout = engine.Options.CloseTimeout;
             if (await Task.WhenAny(writer, reader).ConfigureAwait(false) == reader)
             {
@@ -79,6 +80,11 @@ internal sealed partial class ChatWebSocketHandler(
                 // The server closed: give the client time to answer the close handshake.
                 await WaitOrAbortAsync(reader, socket, closeTimeout).ConfigureAwait(false);
             }
+
+            // Both loops end before the session is disposed, so no request is still running (a slow hello, say)
+            // when the session unregisters: it cannot register again behind the teardown's back.
+            await connection.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(writer, reader).ConfigureAwait(false);
         }
     }
 
@@ -94,7 +100,7 @@ internal sealed partial class ChatWebSocketHandler(
         }
     }
 
-    private async Task ReadAsync(WebSocket socket, ChatSession session)
+    private async Task ReadAsync(WebSocket socket, ChatSession session, CancellationToken cancellationToken)
     {
         var maxFrame = engine.Options.MaxFrameBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, maxFrame));
@@ -110,7 +116,7 @@ internal sealed partial class ChatWebSocketHandler(
                 }
 
                 var target = discarding ? buffer.AsMemory() : buffer.AsMemory(length);
-                var result = await socket.ReceiveAsync(target, CancellationToken.None).ConfigureAwait(false);
+                var result = await socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return;
@@ -140,7 +146,7 @@ internal sealed partial class ChatWebSocketHandler(
                 }
                 else
                 {
-                    await session.HandleFrameAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                    await session.HandleFrameAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 }
 
                 length = 0;

@@ -6,6 +6,7 @@ using ChatKit.Model;
 using ChatKit.Presence;
 using ChatKit.Protocol;
 using ChatKit.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ChatKit.Engine;
@@ -19,9 +20,12 @@ namespace ChatKit.Engine;
 /// Thread safe. Every method validates its raw arguments and throws <see cref="ChatException"/> with a code from
 /// <see cref="ChatErrorCodes"/> when a request is refused; nothing is changed then.
 /// </remarks>
-public sealed class ChatEngine
+public sealed partial class ChatEngine
 {
     private const int MaxPublicRooms = 100;
+
+    // What a message event adds to its body on the wire (field names, ids, time), rounded up.
+    private const int MessageOverheadBytes = 256;
     private const int MaxSearchResults = 50;
 
     private readonly IChatStore _store;
@@ -30,6 +34,7 @@ public sealed class ChatEngine
     private readonly IPresenceTracker _presence;
     private readonly IRoomAuthorizer _authorizer;
     private readonly TimeProvider _time;
+    private readonly ILogger<ChatEngine> _logger;
     private readonly TypingTracker _typing = new();
 
     /// <summary>Creates the engine over its ports.</summary>
@@ -40,7 +45,8 @@ public sealed class ChatEngine
         IPresenceTracker presence,
         IRoomAuthorizer authorizer,
         IOptions<ChatKitOptions> options,
-        TimeProvider time)
+        TimeProvider time,
+        ILogger<ChatEngine> logger)
     {
         _store = store;
         _log = log;
@@ -48,6 +54,7 @@ public sealed class ChatEngine
         _presence = presence;
         _authorizer = authorizer;
         _time = time;
+        _logger = logger;
         Options = options.Value;
     }
 
@@ -261,19 +268,41 @@ public sealed class ChatEngine
 
         var result = await _log.AppendAsync(new NewMessage(room.Id, cmid, user.Id, text, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         var message = result.Message;
+        if (result.Duplicate && !string.Equals(message.SenderId, user.Id, StringComparison.Ordinal))
+        {
+            throw InputRules.Invalid($"Client message id '{cmid}' is already used by another sender in room {room.Id}; use ids that are unique per message, such as UUIDs.");
+        }
+
         if (!result.Duplicate)
         {
             ChatKitTelemetry.MessagesStored.Add(1);
-            var frame = SerializeMessageEvent(message);
-            await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, message.Sequence, frame), cancellationToken).ConfigureAwait(false);
-            if (_typing.Stop(room.Id, user.Id))
-            {
-                await PublishTypingAsync(room.Id, user.Id, active: false, cancellationToken).ConfigureAwait(false);
-            }
+            await PublishStoredMessageAsync(user, message, cancellationToken).ConfigureAwait(false);
         }
 
         ChatKitTelemetry.SendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new SendResult(message.RoomId, message.Sequence, message.ClientMessageId, message.SentAt, result.Duplicate);
+    }
+
+    /// <summary>
+    /// Live delivery of a stored message is best effort: the message is durable and acknowledged whatever happens
+    /// here, and connections fill gaps from the store, so a failing backplane must not turn a stored message into an
+    /// error for the sender (whose retry would only find the duplicate).
+    /// </summary>
+    private async Task PublishStoredMessageAsync(ChatUser user, ChatMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var frame = SerializeMessageEvent(message);
+            await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, message.RoomId, message.RoomId, message.Sequence, frame), cancellationToken).ConfigureAwait(false);
+            if (_typing.Stop(message.RoomId, user.Id))
+            {
+                await PublishTypingAsync(message.RoomId, user.Id, active: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogPublishFailed(_logger, ex, message.RoomId, message.Sequence);
+        }
     }
 
     /// <summary>A page of a room's history in ascending sequence order (see <c>docs/protocol.md</c>, <c>history</c>).</summary>
@@ -295,14 +324,29 @@ public sealed class ChatEngine
 
         // One extra message tells whether more lie in the paging direction.
         var page = await _store.GetMessagesAsync(room.Id, new MessageRange(after, before, take + 1), cancellationToken).ConfigureAwait(false);
-        var hasMore = page.Count > take;
-        IEnumerable<ChatMessage> messages = page;
-        if (hasMore)
+        var fromNewest = after is null;
+        var kept = new List<ChatMessage>(Math.Min(page.Count, take));
+        var bytes = 0L;
+        var budget = Options.MaxOutboundBufferBytes / 4;
+        for (var i = 0; i < page.Count && kept.Count < take; i++)
         {
-            messages = after is null ? page.Skip(1) : page.Take(take);
+            // Pages are bounded in bytes too, so one reply never comes near a connection's outbound limit.
+            var message = fromNewest ? page[page.Count - 1 - i] : page[i];
+            bytes += System.Text.Encoding.UTF8.GetByteCount(message.Body) + MessageOverheadBytes;
+            if (kept.Count > 0 && bytes > budget)
+            {
+                break;
+            }
+
+            kept.Add(message);
         }
 
-        return new HistoryPage { Room = room.Id, Messages = messages.Select(ToMessageInfo).ToList(), HasMore = hasMore };
+        if (fromNewest)
+        {
+            kept.Reverse();
+        }
+
+        return new HistoryPage { Room = room.Id, Messages = kept.Select(ToMessageInfo).ToList(), HasMore = page.Count > kept.Count };
     }
 
     /// <summary>Starts, extends or ends the user's typing indicator in a room.</summary>
@@ -342,8 +386,14 @@ public sealed class ChatEngine
         }
 
         var state = await _store.AdvanceReadStateAsync(room.Id, user.Id, receiptKind, sequence.Value, cancellationToken).ConfigureAwait(false);
-        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Receipt, Room = room.Id, User = user.Id, Kind = WireNames.Of(receiptKind), Seq = sequence });
-        await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, 0, frame), cancellationToken).ConfigureAwait(false);
+        var position = receiptKind == ReceiptKind.Read ? state.ReadSequence : state.DeliveredSequence;
+        if (position == sequence)
+        {
+            // Only a receipt that is the user's position now is news for the room; one behind it is not.
+            var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Receipt, Room = room.Id, User = user.Id, Kind = WireNames.Of(receiptKind), Seq = sequence });
+            await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, room.Id, room.Id, 0, frame), cancellationToken).ConfigureAwait(false);
+        }
+
         return new ReceiptResult(room.Id, state.ReadSequence, state.DeliveredSequence, Math.Max(0, latest - state.ReadSequence));
     }
 
@@ -519,4 +569,7 @@ public sealed class ChatEngine
             await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, membership.Room.Id, membership.Room.Id, 0, frame), cancellationToken).ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Message {Sequence} of room {RoomId} is stored but could not be published; connections get it from the store")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string roomId, long sequence);
 }

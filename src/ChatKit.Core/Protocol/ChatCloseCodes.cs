@@ -11,4 +11,7 @@ public static class ChatCloseCodes
 
     /// <summary>The client read too slowly; its outbound buffer passed the limit.</summary>
     public const int OutboundOverflow = 4008;
+
+    /// <summary>The server could not deliver a room's messages in order without a gap; reconnect and resume.</summary>
+    public const int ResumeRequired = 4010;
 }

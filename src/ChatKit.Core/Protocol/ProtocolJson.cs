@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -9,26 +10,33 @@ namespace ChatKit.Protocol;
 /// </summary>
 public static class ProtocolJson
 {
+    // Frames go to WebSocket clients, never into HTML: escaping '<', '&', '+' and non-ASCII as \uXXXX would only
+    // inflate them (up to six times for a body of '<').
+    private static readonly ProtocolJsonContext Wire = new(new JsonSerializerOptions(ProtocolJsonContext.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     /// <summary>Serializes a server frame to UTF-8 JSON.</summary>
     public static byte[] Serialize(ServerFrame frame) =>
-        JsonSerializer.SerializeToUtf8Bytes(frame, ProtocolJsonContext.Default.ServerFrame);
+        JsonSerializer.SerializeToUtf8Bytes(frame, Wire.ServerFrame);
 
     /// <summary>Serializes a client frame to UTF-8 JSON.</summary>
     public static byte[] Serialize(ClientFrame frame) =>
-        JsonSerializer.SerializeToUtf8Bytes(frame, ProtocolJsonContext.Default.ClientFrame);
+        JsonSerializer.SerializeToUtf8Bytes(frame, Wire.ClientFrame);
 
     /// <summary>Parses a client frame.</summary>
     /// <exception cref="JsonException">The bytes are not a JSON object of the frame's shape.</exception>
     public static ClientFrame? ParseClientFrame(ReadOnlySpan<byte> utf8Json) =>
-        JsonSerializer.Deserialize(utf8Json, ProtocolJsonContext.Default.ClientFrame);
+        JsonSerializer.Deserialize(utf8Json, Wire.ClientFrame);
 
     /// <summary>Parses a server frame.</summary>
     /// <exception cref="JsonException">The bytes are not a JSON object of the frame's shape.</exception>
     public static ServerFrame? ParseServerFrame(ReadOnlySpan<byte> utf8Json) =>
-        JsonSerializer.Deserialize(utf8Json, ProtocolJsonContext.Default.ServerFrame);
+        JsonSerializer.Deserialize(utf8Json, Wire.ServerFrame);
 
     /// <summary>The source-generated metadata, for callers that serialize the protocol objects themselves.</summary>
-    public static JsonSerializerContext Context => ProtocolJsonContext.Default;
+    public static JsonSerializerContext Context => Wire;
 }
 
 [JsonSourceGenerationOptions(

@@ -40,8 +40,11 @@ public sealed partial class ChatSession : IAsyncDisposable
     private long _pendingBytes;
     private long _peakPendingBytes;
     private int _overflowed;
+    private int _closing;
     private int _disposed;
+    private bool _helloReceived;
     private bool _helloDone;
+    private bool _started;
 
     /// <summary>Creates a session for an authenticated user over a transport.</summary>
     public ChatSession(ChatEngine engine, ConnectionRegistry registry, ChatUser user, IChatTransport transport, TimeProvider time, ILogger<ChatSession> logger)
@@ -73,6 +76,9 @@ public sealed partial class ChatSession : IAsyncDisposable
 
     /// <summary>Completes when the session has been torn down and unregistered.</summary>
     public Task Closed => _closed.Task;
+
+    /// <summary>Whether the registry has let go of the session for good; guarded by the registry's lock.</summary>
+    internal bool Unregistered { get; set; }
 
     /// <summary>The rooms this session receives; guarded by the registry's lock.</summary>
     internal HashSet<string> SubscribedRooms { get; } = new(StringComparer.Ordinal);
@@ -117,8 +123,16 @@ public sealed partial class ChatSession : IAsyncDisposable
     }
 
     /// <summary>Handles one text frame from the client. Called by the transport's read loop, one frame at a time.</summary>
+    /// <param name="utf8Frame">The frame's bytes.</param>
+    /// <param name="cancellationToken">Cancelled when the connection is being torn down.</param>
     public async ValueTask HandleFrameAsync(ReadOnlyMemory<byte> utf8Frame, CancellationToken cancellationToken)
     {
+        // Every frame costs a token, malformed ones too, so no kind of frame can make the server work without limit.
+        if (!TakeRateToken(utf8Frame.Span))
+        {
+            return;
+        }
+
         ClientFrame? frame;
         try
         {
@@ -145,14 +159,6 @@ public sealed partial class ChatSession : IAsyncDisposable
         if (frame.Id.Length > InputRules.MaxRequestIdLength)
         {
             SendError(null, ChatErrorCodes.InvalidField, $"Field 'id' must be at most {InputRules.MaxRequestIdLength} characters.");
-            return;
-        }
-
-        if (!_rate.TryTake(out var retryAfter))
-        {
-            var wait = (int)Math.Ceiling(retryAfter.TotalMilliseconds);
-            SendFrame(new ServerFrame { Type = FrameTypes.Error, Re = frame.Id, Code = ChatErrorCodes.RateLimited, Message = $"Too many frames; try again in {wait} ms.", RetryAfterMs = wait });
-            ChatKitTelemetry.Errors.Add(1, new KeyValuePair<string, object?>("code", ChatErrorCodes.RateLimited));
             return;
         }
 
@@ -186,6 +192,13 @@ public sealed partial class ChatSession : IAsyncDisposable
             activity?.SetStatus(ActivityStatusCode.Error, ex.Code);
             SendError(frame.Id, ex.Code, ex.Message);
         }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not our cancellation: a port gave up (a database command timeout, say). Nothing was changed.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            LogRequestFailed(_logger, ex, frame.Type, ConnectionId);
+            SendError(frame.Id, ChatErrorCodes.Unavailable, "A backing service did not answer in time; nothing was changed. Retry the request.");
+        }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
@@ -195,11 +208,23 @@ public sealed partial class ChatSession : IAsyncDisposable
     }
 
     /// <summary>Answers a frame the transport could not pass on (too large, or binary) with an error.</summary>
-    public void RejectFrame(string code, string message) => SendError(null, code, message);
+    public void RejectFrame(string code, string message)
+    {
+        if (TakeRateToken(ReadOnlySpan<byte>.Empty))
+        {
+            SendError(null, code, message);
+        }
+    }
 
-    /// <summary>Closes the connection after everything queued before this call has been sent.</summary>
-    public void Close(int closeCode, string reason) =>
+    /// <summary>
+    /// Closes the connection with a close code: whatever is still queued for the client is dropped (a resuming
+    /// client gets it again), a catch-up in progress stops, and the close goes out next.
+    /// </summary>
+    public void Close(int closeCode, string reason)
+    {
+        Interlocked.Exchange(ref _closing, 1);
         _outbound.Writer.TryWrite(new OutboundItem(OutboundKind.Close, null, closeCode, ReadOnlyMemory<byte>.Empty, reason));
+    }
 
     /// <summary>Unregisters the session and, when it was the user's last connection, marks the user offline.</summary>
     public async ValueTask DisposeAsync()
@@ -212,7 +237,7 @@ public sealed partial class ChatSession : IAsyncDisposable
         await _helloTimer.DisposeAsync().ConfigureAwait(false);
         _outbound.Writer.TryComplete();
         ChatKitTelemetry.Connections.Add(-1);
-        if (_helloDone)
+        if (Volatile.Read(ref _helloReceived))
         {
             _registry.Remove(this);
             try
@@ -229,16 +254,29 @@ public sealed partial class ChatSession : IAsyncDisposable
         _closed.TrySetResult();
     }
 
-    internal void EnqueueFrame(ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, frame, null));
+    internal void EnqueueEvent(ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Event, null, 0, frame, null));
 
     internal void EnqueueRoomFrame(string roomId, long sequence, ReadOnlyMemory<byte> frame) =>
-        Enqueue(new OutboundItem(sequence > 0 ? OutboundKind.RoomMessage : OutboundKind.Frame, roomId, sequence, frame, null));
+        Enqueue(new OutboundItem(sequence > 0 ? OutboundKind.RoomMessage : OutboundKind.Event, roomId, sequence, frame, null));
 
     internal void EnqueueSubscribe(string roomId, long joinedAt, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Subscribe, roomId, joinedAt, frame, null));
 
     internal void EnqueueUnsubscribe(string roomId, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Unsubscribe, roomId, 0, frame, null));
 
-    private void SendFrame(ServerFrame frame) => EnqueueFrame(ProtocolJson.Serialize(frame));
+    private void SendFrame(ServerFrame frame) => Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, ProtocolJson.Serialize(frame), null));
+
+    private bool TakeRateToken(ReadOnlySpan<byte> utf8Frame)
+    {
+        if (_rate.TryTake(out var retryAfter))
+        {
+            return true;
+        }
+
+        var wait = (int)Math.Ceiling(retryAfter.TotalMilliseconds);
+        ChatKitTelemetry.Errors.Add(1, new KeyValuePair<string, object?>("code", ChatErrorCodes.RateLimited));
+        SendFrame(new ServerFrame { Type = FrameTypes.Error, Re = TryReadId(utf8Frame), Code = ChatErrorCodes.RateLimited, Message = $"Too many frames; try again in {wait} ms.", RetryAfterMs = wait });
+        return false;
+    }
 
     private void SendError(string? re, string code, string message)
     {
@@ -308,7 +346,7 @@ public sealed partial class ChatSession : IAsyncDisposable
 
     private void OnHelloTimeout()
     {
-        if (!Volatile.Read(ref _helloDone))
+        if (!Volatile.Read(ref _helloReceived))
         {
             Close(ChatCloseCodes.HelloTimeout, "hello_timeout");
         }
@@ -316,39 +354,45 @@ public sealed partial class ChatSession : IAsyncDisposable
 
     private async ValueTask<bool> ProcessAsync(OutboundItem item, CancellationToken cancellationToken)
     {
+        Interlocked.Add(ref _pendingBytes, -item.Frame.Length);
+        if (Volatile.Read(ref _closing) == 1 && item.Kind != OutboundKind.Close)
+        {
+            return true;
+        }
+
         switch (item.Kind)
         {
             case OutboundKind.Frame:
                 await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
                 break;
-            case OutboundKind.RoomMessage:
-                if (_cursors.TryGetValue(item.Room!, out var cursor) && item.Sequence > cursor)
+            case OutboundKind.Event when _started:
+                await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
+                break;
+            case OutboundKind.RoomMessage when _cursors.TryGetValue(item.Room!, out var cursor) && item.Sequence > cursor:
+                if (item.Sequence > cursor + 1 && !await CatchUpAsync(item.Room!, cursor, item.Sequence - 1, cancellationToken).ConfigureAwait(false))
                 {
-                    if (item.Sequence > cursor + 1)
-                    {
-                        await CatchUpAsync(item.Room!, cursor, item.Sequence - 1, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
-                    _cursors[item.Room!] = item.Sequence;
+                    return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
+                _cursors[item.Room!] = item.Sequence;
                 break;
             case OutboundKind.Start:
-                await StartAsync((ClientFrame)item.State!, cancellationToken).ConfigureAwait(false);
-                break;
-            case OutboundKind.Subscribe:
-                await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
-                if (!_cursors.ContainsKey(item.Room!))
+                if (!await StartAsync((ClientFrame)item.State!, cancellationToken).ConfigureAwait(false))
                 {
-                    // Everything after the join position reaches the client: what was published before this
-                    // session subscribed comes from the store, what is queued behind this item goes out live.
-                    var latest = await _engine.Store.GetLatestSequenceAsync(item.Room!, cancellationToken).ConfigureAwait(false);
-                    await CatchUpAsync(item.Room!, item.Sequence, latest, cancellationToken).ConfigureAwait(false);
+                    return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 break;
-            case OutboundKind.Unsubscribe:
+            case OutboundKind.Subscribe when _started:
+                await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
+                if (!await SubscribeAsync(item.Room!, item.Sequence, cancellationToken).ConfigureAwait(false))
+                {
+                    return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case OutboundKind.Unsubscribe when _started:
                 _cursors.Remove(item.Room!);
                 await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
                 break;
@@ -361,8 +405,37 @@ public sealed partial class ChatSession : IAsyncDisposable
                 return false;
         }
 
-        Interlocked.Add(ref _pendingBytes, -item.Frame.Length);
         return true;
+    }
+
+    /// <summary>
+    /// A catch-up stopped before its end. When the session is closing or overflowed the writer loop finishes the
+    /// job; otherwise the store lacks messages it should have, and the only way to keep the no-gap promise is to
+    /// close so the client resumes from what it really received.
+    /// </summary>
+    private async ValueTask<bool> StopAfterIncompleteCatchUpAsync(CancellationToken cancellationToken)
+    {
+        if (Overflowed || Volatile.Read(ref _closing) == 1)
+        {
+            return true;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.CloseTimeout);
+        await _transport.CloseAsync(ChatCloseCodes.ResumeRequired, "resume_required", timeout.Token).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// The user joined a room while connected: everything stored after <paramref name="joinedAt"/> goes out now,
+    /// what is queued behind this item goes out live after it.
+    /// </summary>
+    private async Task<bool> SubscribeAsync(string roomId, long joinedAt, CancellationToken cancellationToken)
+    {
+        var from = _cursors.TryGetValue(roomId, out var cursor) ? cursor : joinedAt;
+        _cursors[roomId] = from;
+        var latest = await _engine.Store.GetLatestSequenceAsync(roomId, cancellationToken).ConfigureAwait(false);
+        return latest <= from || await CatchUpAsync(roomId, from, latest, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
@@ -371,9 +444,12 @@ public sealed partial class ChatSession : IAsyncDisposable
         ChatKitTelemetry.FramesSent.Add(1);
     }
 
-    private async Task StartAsync(ClientFrame hello, CancellationToken cancellationToken)
+    private async Task<bool> StartAsync(ClientFrame hello, CancellationToken cancellationToken)
     {
         var rooms = await _engine.GetRoomsAsync(User, cancellationToken).ConfigureAwait(false);
+
+        // Memberships may have changed between the hello's subscriptions and this read; this read is the truth.
+        _registry.Reconcile(this, rooms.Select(r => r.Id));
         await SendAsync(ProtocolJson.Serialize(new ServerFrame
         {
             Type = FrameTypes.Reply,
@@ -393,40 +469,52 @@ public sealed partial class ChatSession : IAsyncDisposable
                 RateBurst = _options.RateBurst,
             },
         }), cancellationToken).ConfigureAwait(false);
+        _started = true;
 
         foreach (var room in rooms)
         {
             var latest = room.LatestSeq;
-            if (hello.Resume is not null && hello.Resume.TryGetValue(room.Id, out var seen) && seen < latest)
-            {
-                await CatchUpAsync(room.Id, Math.Max(0, seen), latest, cancellationToken).ConfigureAwait(false);
-            }
-
             _cursors[room.Id] = latest;
+            if (hello.Resume is not null && hello.Resume.TryGetValue(room.Id, out var seen) && seen < latest
+                && !await CatchUpAsync(room.Id, Math.Max(0, seen), latest, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
         }
+
+        return true;
     }
 
-    /// <summary>Sends the room's stored messages after <paramref name="from"/> up to <paramref name="to"/>, in order.</summary>
-    private async Task CatchUpAsync(string roomId, long from, long to, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the room's stored messages after <paramref name="from"/> up to <paramref name="to"/>, in order, moving
+    /// the cursor with each. Returns <see langword="false"/> when it stopped early: the session is closing or
+    /// overflowed, or the store does not have the messages.
+    /// </summary>
+    private async Task<bool> CatchUpAsync(string roomId, long from, long to, CancellationToken cancellationToken)
     {
-        var cursor = from;
-        while (cursor < to)
+        _cursors[roomId] = from;
+        while (_cursors[roomId] < to)
         {
-            var page = await _engine.Store.GetMessagesAsync(roomId, new MessageRange(cursor, to + 1, CatchUpPageSize), cancellationToken).ConfigureAwait(false);
-            if (page.Count == 0)
+            if (Overflowed || Volatile.Read(ref _closing) == 1)
             {
-                LogGapNotInStore(_logger, roomId, cursor + 1, to);
-                break;
+                return false;
+            }
+
+            var page = await _engine.Store.GetMessagesAsync(roomId, new MessageRange(_cursors[roomId], to + 1, CatchUpPageSize), cancellationToken).ConfigureAwait(false);
+            if (page.Count == 0 || page[0].Sequence != _cursors[roomId] + 1)
+            {
+                LogGapNotInStore(_logger, roomId, _cursors[roomId] + 1, to);
+                return false;
             }
 
             foreach (var message in page)
             {
                 await SendAsync(ChatEngine.SerializeMessageEvent(message), cancellationToken).ConfigureAwait(false);
-                cursor = message.Sequence;
+                _cursors[roomId] = message.Sequence;
             }
         }
 
-        _cursors[roomId] = to;
+        return true;
     }
 
     private async Task<ServerFrame?> DispatchAsync(ClientFrame frame, CancellationToken cancellationToken)
@@ -517,16 +605,30 @@ public sealed partial class ChatSession : IAsyncDisposable
             throw InputRules.Invalid($"Field 'resume' lists more than {MaxResumeRooms} rooms.");
         }
 
+        // From here on, tearing the session down undoes what this hello did, even if it fails half way.
+        Volatile.Write(ref _helloReceived, true);
         await _engine.UserConnectedAsync(User, ConnectionId, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _helloDone, true);
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            // Torn down while connecting: the teardown may have run its disconnect before this connect.
+            await _engine.UserDisconnectedAsync(User, ConnectionId, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
 
-        // Queue the start before subscribing: every live message queued after it is ordered against the cursors it sets.
-        Enqueue(new OutboundItem(OutboundKind.Start, null, 0, ReadOnlyMemory<byte>.Empty, hello));
-        _registry.Add(this);
+        // Subscribe first, then queue the start: a live message queued before the start was stored before the start
+        // reads the rooms' positions, so it is at or below its room's cursor and the start's catch-up covers it.
+        if (!_registry.Add(this))
+        {
+            return;
+        }
+
         foreach (var membership in await _engine.Store.GetMembershipsAsync(User.Id, cancellationToken).ConfigureAwait(false))
         {
             _registry.Subscribe(this, membership.Room.Id);
         }
+
+        _helloDone = true;
+        Enqueue(new OutboundItem(OutboundKind.Start, null, 0, ReadOnlyMemory<byte>.Empty, hello));
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Request {Type} on connection {ConnectionId} failed")]
@@ -538,6 +640,6 @@ public sealed partial class ChatSession : IAsyncDisposable
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId} of user {UserId} read too slowly: more than {Limit} bytes queued; closing it with 4008")]
     private static partial void LogOverflow(ILogger logger, string connectionId, string userId, int limit);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Room {RoomId} messages {From} to {To} are not in the store yet; the client gets them when it resumes")]
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Room {RoomId} messages {From} to {To} are not in the store; closing the connection so the client resumes from what it received")]
     private static partial void LogGapNotInStore(ILogger logger, string roomId, long from, long to);
 }

@@ -46,7 +46,7 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
             case BackplaneMessageKind.UserFrame when _byUser.TryGetValue(message.Target, out var sessions):
                 foreach (var session in sessions)
                 {
-                    session.EnqueueFrame(message.Frame);
+                    session.EnqueueEvent(message.Frame);
                 }
 
                 break;
@@ -69,28 +69,44 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
         }
     }
 
-    /// <summary>Adds a session that said hello; it receives its user's traffic from now on.</summary>
-    internal void Add(ChatSession session)
+    /// <summary>
+    /// Adds a session that said hello; it receives its user's traffic from now on. Returns <see langword="false"/>
+    /// when the session was already removed (torn down while its hello was running). Adding twice is harmless.
+    /// </summary>
+    internal bool Add(ChatSession session)
     {
         bool first;
         lock (_sync)
         {
+            if (session.Unregistered)
+            {
+                return false;
+            }
+
+            if (_byUser.TryGetValue(session.User.Id, out var existing) && existing.Contains(session))
+            {
+                return true;
+            }
+
             first = AddTo(_byUser, session.User.Id, session);
         }
 
         if (first)
         {
-            Forget(_backplane.Value.SubscribeUserAsync(session.User.Id, CancellationToken.None), session.User.Id);
+            Forget(static (backplane, user) => backplane.SubscribeUserAsync(user, CancellationToken.None), session.User.Id);
         }
+
+        return true;
     }
 
-    /// <summary>Removes a session and all its room subscriptions.</summary>
+    /// <summary>Removes a session and all its room subscriptions, for good.</summary>
     internal void Remove(ChatSession session)
     {
         var emptiedRooms = new List<string>();
         bool lastOfUser;
         lock (_sync)
         {
+            session.Unregistered = true;
             foreach (var room in session.SubscribedRooms)
             {
                 if (RemoveFrom(_byRoom, room, session))
@@ -105,12 +121,33 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
 
         foreach (var room in emptiedRooms)
         {
-            Forget(_backplane.Value.UnsubscribeRoomAsync(room, CancellationToken.None), room);
+            Forget(static (backplane, room) => backplane.UnsubscribeRoomAsync(room, CancellationToken.None), room);
         }
 
         if (lastOfUser)
         {
-            Forget(_backplane.Value.UnsubscribeUserAsync(session.User.Id, CancellationToken.None), session.User.Id);
+            Forget(static (backplane, user) => backplane.UnsubscribeUserAsync(user, CancellationToken.None), session.User.Id);
+        }
+    }
+
+    /// <summary>Makes the session's room subscriptions exactly <paramref name="roomIds"/>.</summary>
+    internal void Reconcile(ChatSession session, IEnumerable<string> roomIds)
+    {
+        var wanted = roomIds.ToHashSet(StringComparer.Ordinal);
+        List<string> stale;
+        lock (_sync)
+        {
+            stale = session.SubscribedRooms.Where(r => !wanted.Contains(r)).ToList();
+        }
+
+        foreach (var room in stale)
+        {
+            Unsubscribe(session, room);
+        }
+
+        foreach (var room in wanted)
+        {
+            Subscribe(session, room);
         }
     }
 
@@ -120,7 +157,7 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
         bool first;
         lock (_sync)
         {
-            if (!session.SubscribedRooms.Add(roomId))
+            if (session.Unregistered || !session.SubscribedRooms.Add(roomId))
             {
                 return;
             }
@@ -130,7 +167,7 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
 
         if (first)
         {
-            Forget(_backplane.Value.SubscribeRoomAsync(roomId, CancellationToken.None), roomId);
+            Forget(static (backplane, room) => backplane.SubscribeRoomAsync(room, CancellationToken.None), roomId);
         }
     }
 
@@ -150,7 +187,7 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
 
         if (last)
         {
-            Forget(_backplane.Value.UnsubscribeRoomAsync(roomId, CancellationToken.None), roomId);
+            Forget(static (backplane, room) => backplane.UnsubscribeRoomAsync(room, CancellationToken.None), roomId);
         }
     }
 
@@ -184,14 +221,24 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
         return false;
     }
 
-    private void Forget(ValueTask task, string target)
+    /// <summary>Starts a backplane subscription change without waiting; a failure is logged, never thrown into fan-out.</summary>
+    private void Forget(Func<IChatBackplane, string, ValueTask> change, string target)
     {
-        if (task.IsCompletedSuccessfully)
+        ValueTask task;
+        try
         {
+            task = change(_backplane.Value, target);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSubscriptionFailed(_logger, ex, target);
             return;
         }
 
-        _ = ObserveAsync(task, target);
+        if (!task.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(task, target);
+        }
     }
 
     private async Task ObserveAsync(ValueTask task, string target)

@@ -3,8 +3,11 @@ namespace ChatKit.Sessions;
 /// <summary>What the writer loop of a session does with a queued item.</summary>
 internal enum OutboundKind
 {
-    /// <summary>Send the frame as it is.</summary>
+    /// <summary>A reply or error: send it as it is.</summary>
     Frame,
+
+    /// <summary>An event outside a room's message order (typing, presence, receipts, members): sent once the welcome is out.</summary>
+    Event,
 
     /// <summary>A room's message: send it in sequence order, filling gaps from the store.</summary>
     RoomMessage,
