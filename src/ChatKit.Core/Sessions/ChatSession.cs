@@ -365,7 +365,7 @@ public sealed partial class ChatSession : IAsyncDisposable
             case OutboundKind.Frame:
                 await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
                 break;
-            case OutboundKind.Event when _started:
+            case OutboundKind.Event when _started && (item.Room is null || _cursors.ContainsKey(item.Room)):
                 await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
                 break;
             case OutboundKind.RoomMessage when _cursors.TryGetValue(item.Room!, out var cursor) && item.Sequence > cursor:
@@ -378,7 +378,7 @@ public sealed partial class ChatSession : IAsyncDisposable
                 _cursors[item.Room!] = item.Sequence;
                 break;
             case OutboundKind.Start:
-                if (!await StartAsync((ClientFrame)item.State!, cancellationToken).ConfigureAwait(false))
+                if (!await StartAsync((StartRequest)item.State!, cancellationToken).ConfigureAwait(false))
                 {
                     return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -444,8 +444,9 @@ public sealed partial class ChatSession : IAsyncDisposable
         ChatKitTelemetry.FramesSent.Add(1);
     }
 
-    private async Task<bool> StartAsync(ClientFrame hello, CancellationToken cancellationToken)
+    private async Task<bool> StartAsync(StartRequest start, CancellationToken cancellationToken)
     {
+        var hello = start.Hello;
         var rooms = await _engine.GetRoomsAsync(User, cancellationToken).ConfigureAwait(false);
 
         // Memberships may have changed between the hello's subscriptions and this read; this read is the truth.
@@ -471,12 +472,15 @@ public sealed partial class ChatSession : IAsyncDisposable
         }), cancellationToken).ConfigureAwait(false);
         _started = true;
 
+        // A room starts where the client says it is; without that, where the room was when the hello subscribed
+        // to it, so every message stored since the hello reaches the client.
         foreach (var room in rooms)
         {
             var latest = room.LatestSeq;
-            _cursors[room.Id] = latest;
-            if (hello.Resume is not null && hello.Resume.TryGetValue(room.Id, out var seen) && seen < latest
-                && !await CatchUpAsync(room.Id, Math.Max(0, seen), latest, cancellationToken).ConfigureAwait(false))
+            var from = hello.Resume is not null && hello.Resume.TryGetValue(room.Id, out var seen) ? Math.Max(0, seen)
+                : start.SubscribedAt.GetValueOrDefault(room.Id, latest);
+            _cursors[room.Id] = Math.Min(from, latest);
+            if (from < latest && !await CatchUpAsync(room.Id, from, latest, cancellationToken).ConfigureAwait(false))
             {
                 return false;
             }
@@ -622,13 +626,15 @@ public sealed partial class ChatSession : IAsyncDisposable
             return;
         }
 
+        var positions = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var membership in await _engine.Store.GetMembershipsAsync(User.Id, cancellationToken).ConfigureAwait(false))
         {
             _registry.Subscribe(this, membership.Room.Id);
+            positions[membership.Room.Id] = membership.LatestSequence;
         }
 
         _helloDone = true;
-        Enqueue(new OutboundItem(OutboundKind.Start, null, 0, ReadOnlyMemory<byte>.Empty, hello));
+        Enqueue(new OutboundItem(OutboundKind.Start, null, 0, ReadOnlyMemory<byte>.Empty, new StartRequest(hello, positions)));
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Request {Type} on connection {ConnectionId} failed")]

@@ -108,4 +108,48 @@ public sealed class ChatEngineTests
 
         Assert.Equal(allowed, await new MembershipRoomAuthorizer().AuthorizeAsync(context, CancellationToken.None));
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_client_message_id_another_sender_already_used_is_refused_not_swallowed()
+    {
+        using var harness = new CoreHarness();
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        await harness.Engine.SendAsync(Alice, room.Id, "1", "alice's", CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<ChatException>(() => harness.Engine.SendAsync(Bob, room.Id, "1", "bob's", CancellationToken.None));
+
+        Assert.Equal(ChatErrorCodes.InvalidField, error.Code);
+        Assert.True((await harness.Engine.SendAsync(Alice, room.Id, "1", "alice's retry", CancellationToken.None)).Duplicate);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task History_pages_stay_within_a_quarter_of_the_outbound_limit_and_say_more_is_there()
+    {
+        using var harness = new CoreHarness(o => o.MaxOutboundBufferBytes = 64 * 1024);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        for (var i = 1; i <= 20; i++)
+        {
+            await harness.Engine.SendAsync(Alice, room.Id, $"c{i}", new string('<', 4000), CancellationToken.None);
+        }
+
+        var newest = await harness.Engine.GetHistoryAsync(Alice, room.Id, null, null, 20, CancellationToken.None);
+        var oldest = await harness.Engine.GetHistoryAsync(Alice, room.Id, null, 0, 20, CancellationToken.None);
+
+        Assert.Equal([18L, 19L, 20L], newest.Messages.Select(m => m.Seq));
+        Assert.True(newest.HasMore);
+        Assert.Equal([1L, 2L, 3L], oldest.Messages.Select(m => m.Seq));
+        Assert.True(oldest.HasMore);
+        Assert.InRange(ProtocolJson.Serialize(new ServerFrame { Messages = newest.Messages }).Length, 1, 16 * 1024 + 4 * 4000);
+    }
+
+    [Fact]
+    public void Frames_are_not_inflated_by_html_escaping()
+    {
+        var body = new string('<', 1000) + "é&+";
+
+        var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Message, Body = body });
+
+        Assert.InRange(frame.Length, body.Length, body.Length + 64);
+        Assert.Equal(body, ProtocolJson.ParseServerFrame(frame)!.Body);
+    }
 }

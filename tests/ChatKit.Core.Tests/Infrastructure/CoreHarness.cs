@@ -3,7 +3,6 @@ using ChatKit.Engine;
 using ChatKit.Sessions;
 using ChatKit.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,7 +13,7 @@ internal sealed class CoreHarness : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public CoreHarness(Action<ChatKitOptions>? configure = null, IChatBackplane? backplane = null)
+    public CoreHarness(Action<ChatKitOptions>? configure = null, IChatBackplane? backplane = null, IChatStore? store = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
@@ -22,6 +21,11 @@ internal sealed class CoreHarness : IDisposable
         if (backplane is not null)
         {
             services.AddSingleton(backplane);
+        }
+
+        if (store is not null)
+        {
+            services.AddSingleton(store);
         }
 
         services.AddChatKitCore(configure);

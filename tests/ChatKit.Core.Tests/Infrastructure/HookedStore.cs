@@ -1,0 +1,69 @@
+using ChatKit.Model;
+using ChatKit.Storage;
+
+namespace ChatKit.Core.Tests.Infrastructure;
+
+/// <summary>The in-memory store with hooks that let a test run code in the middle of a store call.</summary>
+internal sealed class HookedStore : IChatStore
+{
+    private readonly InMemoryChatStore _inner = new();
+    private int _membershipCalls;
+
+    /// <summary>Runs after the n-th (1-based) membership read, before it returns.</summary>
+    public Func<int, ValueTask>? AfterMembershipsRead { get; set; }
+
+    /// <summary>Throws from room reads when set.</summary>
+    public Exception? FailRoomReads { get; set; }
+
+    /// <summary>Throws from the n-th (1-based) membership read when it returns an exception.</summary>
+    public Func<int, Exception?>? FailMembershipsRead { get; set; }
+
+    public ValueTask UpsertUserAsync(string userId, string displayName, CancellationToken cancellationToken) => _inner.UpsertUserAsync(userId, displayName, cancellationToken);
+
+    public ValueTask SetLastSeenAsync(string userId, DateTimeOffset lastSeen, CancellationToken cancellationToken) => _inner.SetLastSeenAsync(userId, lastSeen, cancellationToken);
+
+    public ValueTask<IReadOnlyList<UserProfile>> GetUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken) => _inner.GetUsersAsync(userIds, cancellationToken);
+
+    public ValueTask<IReadOnlyList<UserProfile>> SearchUsersAsync(string prefix, int limit, CancellationToken cancellationToken) => _inner.SearchUsersAsync(prefix, limit, cancellationToken);
+
+    public ValueTask<bool> CreateRoomAsync(Room room, IReadOnlyList<RoomMember> members, CancellationToken cancellationToken) => _inner.CreateRoomAsync(room, members, cancellationToken);
+
+    public ValueTask<Room?> GetRoomAsync(string roomId, CancellationToken cancellationToken) =>
+        FailRoomReads is { } failure ? ValueTask.FromException<Room?>(failure) : _inner.GetRoomAsync(roomId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<Room>> GetPublicRoomsAsync(int limit, CancellationToken cancellationToken) => _inner.GetPublicRoomsAsync(limit, cancellationToken);
+
+    public ValueTask<bool> AddMemberAsync(RoomMember member, CancellationToken cancellationToken) => _inner.AddMemberAsync(member, cancellationToken);
+
+    public ValueTask<bool> RemoveMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => _inner.RemoveMemberAsync(roomId, userId, cancellationToken);
+
+    public ValueTask<RoomMember?> GetMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => _inner.GetMemberAsync(roomId, userId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<RoomMember>> GetMembersAsync(string roomId, CancellationToken cancellationToken) => _inner.GetMembersAsync(roomId, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<Membership>> GetMembershipsAsync(string userId, CancellationToken cancellationToken)
+    {
+        var call = Interlocked.Increment(ref _membershipCalls);
+        if (FailMembershipsRead?.Invoke(call) is { } failure)
+        {
+            throw failure;
+        }
+
+        var result = await _inner.GetMembershipsAsync(userId, cancellationToken);
+        if (AfterMembershipsRead is { } hook)
+        {
+            await hook(call);
+        }
+
+        return result;
+    }
+
+    public ValueTask<AppendResult> AppendMessageAsync(NewMessage message, CancellationToken cancellationToken) => _inner.AppendMessageAsync(message, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken) => _inner.GetMessagesAsync(roomId, range, cancellationToken);
+
+    public ValueTask<long> GetLatestSequenceAsync(string roomId, CancellationToken cancellationToken) => _inner.GetLatestSequenceAsync(roomId, cancellationToken);
+
+    public ValueTask<ReadState> AdvanceReadStateAsync(string roomId, string userId, ReceiptKind kind, long sequence, CancellationToken cancellationToken) =>
+        _inner.AdvanceReadStateAsync(roomId, userId, kind, sequence, cancellationToken);
+}
