@@ -24,6 +24,20 @@ public sealed class HostIntegrationTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Only_allowed_origins_may_open_a_connection_when_origins_are_configured()
+    {
+        await using var server = await ChatTestServer.StartAsync(chatKit: kit => kit.ConfigureServer(o => o.AllowedOrigins.Add("https://chat.example")));
+
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() => RawChatClient.OpenAsync(server, "alice", origin: "https://evil.example"));
+        using var allowed = await RawChatClient.OpenAsync(server, "alice", origin: "https://chat.example");
+        using var native = await RawChatClient.OpenAsync(server, "alice");
+
+        Assert.Equal(WebSocketError.NotAWebSocket, refused.WebSocketErrorCode);
+        Assert.Equal(WebSocketState.Open, allowed.State);
+        Assert.Equal(WebSocketState.Open, native.State);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Stopping_the_server_closes_connections_with_1001()
     {
         var server = await ChatTestServer.StartAsync();

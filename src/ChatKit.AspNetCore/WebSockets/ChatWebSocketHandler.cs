@@ -36,6 +36,14 @@ internal sealed partial class ChatWebSocketHandler(
             return;
         }
 
+        var origin = context.Request.Headers.Origin.ToString();
+        var allowed = serverOptions.Value.AllowedOrigins;
+        if (origin.Length > 0 && allowed.Count > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            await HttpErrors.WriteAsync(context, StatusCodes.Status403Forbidden, ChatErrorCodes.Forbidden, $"Origin '{origin}' may not open a chat connection; add it to ChatKit:Server:AllowedOrigins.").ConfigureAwait(false);
+            return;
+        }
+
         if (!users.TryResolve(context.User, out var user, out var problem))
         {
             await HttpErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ChatErrorCodes.Unauthenticated, problem).ConfigureAwait(false);

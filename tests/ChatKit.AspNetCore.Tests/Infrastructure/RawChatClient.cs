@@ -61,9 +61,14 @@ internal sealed class RawChatClient : IAsyncDisposable
         return client;
     }
 
-    public static async Task<ClientWebSocket> OpenAsync(ChatTestServer server, string? user, string? subprotocol = ChatProtocol.Subprotocol, int receiveBufferBytes = 16 * 1024)
+    public static async Task<ClientWebSocket> OpenAsync(ChatTestServer server, string? user, string? subprotocol = ChatProtocol.Subprotocol, int receiveBufferBytes = 16 * 1024, string? origin = null)
     {
         var socket = new ClientWebSocket();
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetBuffer(receiveBufferBytes, 16 * 1024);
         if (subprotocol is not null)
