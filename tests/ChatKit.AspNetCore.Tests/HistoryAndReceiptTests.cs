@@ -65,6 +65,11 @@ public sealed class HistoryAndReceiptTests
 
         var seen = await alice.WaitForEventAsync(e => e.Type == FrameTypes.Receipt && e.User == "bob" && e.Kind == "read");
         Assert.Equal(2, seen.Seq);
+        var bobAsMember = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.MembersList, Room = room.Id })).Members!.Single(m => m.User == "bob");
+        Assert.Equal((2L, 3L), (bobAsMember.ReadSeq!.Value, bobAsMember.DeliveredSeq!.Value));
+
+        // The backwards receipt told no one: events queued before the reply above have all been read by now.
+        Assert.Single(alice.Events, e => e.Type == FrameTypes.Receipt && e.Kind == "read");
         Assert.Equal(ChatErrorCodes.InvalidSequence, (await bob.RequestErrorAsync(new ClientFrame { Type = FrameTypes.Receipt, Room = room.Id, Seq = 4, Kind = "read" })).Code);
         Assert.Equal(ChatErrorCodes.InvalidField, (await bob.RequestErrorAsync(new ClientFrame { Type = FrameTypes.Receipt, Room = room.Id, Seq = 1, Kind = "seen" })).Code);
         Assert.Equal(ChatErrorCodes.MissingField, (await bob.RequestErrorAsync(new ClientFrame { Type = FrameTypes.Receipt, Room = room.Id, Kind = "read" })).Code);

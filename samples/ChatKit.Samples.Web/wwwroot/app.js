@@ -335,7 +335,7 @@ function pendingNode(item, prev) {
   return el;
 }
 
-// "Read by …" under the last own message, from other users' read receipts seen in this session.
+// "Read by …" under the last own message, from the members' read positions and their receipts since.
 function readReceiptNode(room, lastOwn) {
   const names = [...(state.readers.get(room.id) || [])]
     .filter(([user, seq]) => user !== me() && seq >= lastOwn.seq).map(([user]) => nameOf(user));
@@ -640,6 +640,10 @@ async function loadMembers(room) {
     const r = await request('members.list', { room: room.id });
     room.members = new Map((r.members || []).map((m) => [m.user, m]));
     for (const m of r.members || []) rememberUser({ user: m.user, name: m.name });
+    // Members carry their read positions, so "Read by" survives a reload; receipt events keep it current.
+    let readers = state.readers.get(room.id);
+    if (!readers) state.readers.set(room.id, (readers = new Map()));
+    for (const m of r.members || []) if ((m.readSeq || 0) > (readers.get(m.user) || 0)) readers.set(m.user, m.readSeq);
     refreshPresence([...room.members.keys()].filter((u) => !('online' in (state.users.get(u) || {}))));
     if (room.id === state.openRoom) refresh({ header: true, members: true, messages: true });
   } catch (err) { quietError(err); }

@@ -250,8 +250,8 @@ public sealed partial class ChatEngine
         var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Read), cancellationToken).ConfigureAwait(false);
         var members = await _store.GetMembersAsync(room.Id, cancellationToken).ConfigureAwait(false);
-        var names = await GetNamesAsync(members.Select(m => m.UserId), cancellationToken).ConfigureAwait(false);
-        return members.Select(m => ToMemberInfo(m, names)).ToList();
+        var names = await GetNamesAsync(members.Select(m => m.Member.UserId), cancellationToken).ConfigureAwait(false);
+        return members.Select(m => ToMemberInfo(m.Member, names, m.State)).ToList();
     }
 
     /// <summary>
@@ -466,8 +466,15 @@ public sealed partial class ChatEngine
     private static MessageInfo ToMessageInfo(ChatMessage m) =>
         new() { Room = m.RoomId, Seq = m.Sequence, Cmid = m.ClientMessageId, Sender = m.SenderId, Body = m.Body, SentAt = m.SentAt };
 
-    private static MemberInfo ToMemberInfo(RoomMember m, IReadOnlyDictionary<string, string> names) =>
-        new() { User = m.UserId, Name = names.GetValueOrDefault(m.UserId, m.UserId), Role = WireNames.Of(m.Role), JoinedAt = m.JoinedAt };
+    private static MemberInfo ToMemberInfo(RoomMember m, IReadOnlyDictionary<string, string> names, ReadState? state = null) => new()
+    {
+        User = m.UserId,
+        Name = names.GetValueOrDefault(m.UserId, m.UserId),
+        Role = WireNames.Of(m.Role),
+        JoinedAt = m.JoinedAt,
+        ReadSeq = state?.ReadSequence,
+        DeliveredSeq = state?.DeliveredSequence,
+    };
 
     private static RoomInfo ToInfo(Membership m, IReadOnlyDictionary<string, string> names) => new()
     {

@@ -14,4 +14,10 @@ public sealed class MemberInfo
 
     /// <summary>When the user joined.</summary>
     public DateTimeOffset JoinedAt { get; init; }
+
+    /// <summary>In member lists: the member's read position (what "read by" shows).</summary>
+    public long? ReadSeq { get; init; }
+
+    /// <summary>In member lists: the member's delivered position.</summary>
+    public long? DeliveredSeq { get; init; }
 }

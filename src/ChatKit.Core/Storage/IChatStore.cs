@@ -48,8 +48,8 @@ public interface IChatStore
     /// <summary>The membership, or <see langword="null"/>.</summary>
     ValueTask<RoomMember?> GetMemberAsync(string roomId, string userId, CancellationToken cancellationToken);
 
-    /// <summary>The room's members, in the order they joined.</summary>
-    ValueTask<IReadOnlyList<RoomMember>> GetMembersAsync(string roomId, CancellationToken cancellationToken);
+    /// <summary>The room's members with their read state, in the order they joined.</summary>
+    ValueTask<IReadOnlyList<MemberState>> GetMembersAsync(string roomId, CancellationToken cancellationToken);
 
     /// <summary>Every room the user is a member of, with role, latest sequence and read state.</summary>
     ValueTask<IReadOnlyList<Membership>> GetMembershipsAsync(string userId, CancellationToken cancellationToken);

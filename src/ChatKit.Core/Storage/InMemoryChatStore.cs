@@ -141,16 +141,20 @@ public sealed class InMemoryChatStore : IChatStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<RoomMember>> GetMembersAsync(string roomId, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<MemberState>> GetMembersAsync(string roomId, CancellationToken cancellationToken)
     {
         if (!_rooms.TryGetValue(roomId, out var state))
         {
-            return ValueTask.FromResult<IReadOnlyList<RoomMember>>([]);
+            return ValueTask.FromResult<IReadOnlyList<MemberState>>([]);
         }
 
         lock (state.Sync)
         {
-            IReadOnlyList<RoomMember> members = state.Members.Values.OrderBy(m => m.JoinedAt).ThenBy(m => m.UserId, StringComparer.Ordinal).ToList();
+            IReadOnlyList<MemberState> members = state.Members.Values
+                .OrderBy(m => m.JoinedAt)
+                .ThenBy(m => m.UserId, StringComparer.Ordinal)
+                .Select(m => new MemberState(m, state.ReadStates[m.UserId]))
+                .ToList();
             return ValueTask.FromResult(members);
         }
     }

@@ -39,7 +39,7 @@ internal sealed class HookedStore : IChatStore
 
     public ValueTask<RoomMember?> GetMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => _inner.GetMemberAsync(roomId, userId, cancellationToken);
 
-    public ValueTask<IReadOnlyList<RoomMember>> GetMembersAsync(string roomId, CancellationToken cancellationToken) => _inner.GetMembersAsync(roomId, cancellationToken);
+    public ValueTask<IReadOnlyList<MemberState>> GetMembersAsync(string roomId, CancellationToken cancellationToken) => _inner.GetMembersAsync(roomId, cancellationToken);
 
     public async ValueTask<IReadOnlyList<Membership>> GetMembershipsAsync(string userId, CancellationToken cancellationToken)
     {

@@ -84,7 +84,9 @@ public abstract class ChatStoreSpecification
         var bobs = Assert.Single(await store.GetMembershipsAsync("bob", CancellationToken.None));
         Assert.Equal((1L, 1L, 0L), (bobs.LatestSequence, bobs.State.ReadSequence, bobs.Unread));
         Assert.Equal(MemberRole.Member, (await store.GetMemberAsync(room, "bob", CancellationToken.None))!.Role);
-        Assert.Equal(["alice", "bob"], (await store.GetMembersAsync(room, CancellationToken.None)).Select(m => m.UserId));
+        var members = await store.GetMembersAsync(room, CancellationToken.None);
+        Assert.Equal(["alice", "bob"], members.Select(m => m.Member.UserId));
+        Assert.Equal(new ReadState(1, 1), members[1].State);
 
         await store.AppendMessageAsync(new NewMessage(room, "c2", "alice", "for bob", Now), CancellationToken.None);
         Assert.Equal(1, Assert.Single(await store.GetMembershipsAsync("bob", CancellationToken.None)).Unread);
