@@ -1,0 +1,343 @@
+using System.Data.Common;
+using ChatKit.Engine;
+using ChatKit.Model;
+using ChatKit.Protocol;
+using ChatKit.Storage.EfCore.Model;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ChatKit.Storage.EfCore;
+
+/// <summary>
+/// <see cref="IChatStore"/> on EF Core, for any context whose model includes ChatKit's tables
+/// (<see cref="ChatKitModelBuilderExtensions.ApplyChatKitModel"/>). Every query is LINQ or parameterized; no SQL
+/// is built from strings.
+/// </summary>
+/// <remarks>
+/// Sequences: an append increments the room's <c>last_sequence</c> row and inserts the message in one
+/// transaction. The row update serializes appends to one room across every node (PostgreSQL row lock, SQLite
+/// write lock), and a transaction that fails rolls its increment back, so sequences stay gap-free and unique. The
+/// unique index on (room, client message id) makes a concurrent duplicate fail; it is then answered with the
+/// stored message. A database that cannot be reached surfaces as <see cref="ChatException"/> <c>unavailable</c>.
+/// </remarks>
+/// <typeparam name="TContext">The context: <see cref="ChatKitDbContext"/>, or the host's own.</typeparam>
+public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contexts) : IChatStore
+    where TContext : DbContext
+{
+    /// <inheritdoc />
+    public ValueTask UpsertUserAsync(string userId, string displayName, CancellationToken cancellationToken) => RunAsync(async db =>
+    {
+        var user = await db.Set<ChatUserRow>().FindAsync([userId], cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            db.Add(new ChatUserRow { Id = userId, DisplayName = displayName });
+        }
+        else
+        {
+            user.DisplayName = displayName;
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            // Another connection of the same user inserted it first: that row is as good as ours.
+        }
+    });
+
+    /// <inheritdoc />
+    public ValueTask SetLastSeenAsync(string userId, DateTimeOffset lastSeen, CancellationToken cancellationToken) => RunAsync(async db =>
+    {
+        var ms = lastSeen.ToUnixTimeMilliseconds();
+        var updated = await db.Set<ChatUserRow>().Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.LastSeenMs, ms), cancellationToken).ConfigureAwait(false);
+        if (updated == 0)
+        {
+            db.Add(new ChatUserRow { Id = userId, DisplayName = userId, LastSeenMs = ms });
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<UserProfile>> GetUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<UserProfile>>(async db =>
+    {
+        var ids = userIds.ToList();
+        var rows = await db.Set<ChatUserRow>().AsNoTracking().Where(u => ids.Contains(u.Id)).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.Select(ToProfile).ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<UserProfile>> SearchUsersAsync(string prefix, int limit, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<UserProfile>>(async db =>
+    {
+        var lower = prefix.ToLowerInvariant();
+        var rows = await db.Set<ChatUserRow>().AsNoTracking()
+            .Where(u => u.Id.ToLower().StartsWith(lower) || u.DisplayName.ToLower().StartsWith(lower))
+            .OrderBy(u => u.Id)
+            .Take(limit)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+
+        // Databases order text by their own collation; ChatKit promises ordinal order.
+        return rows.Select(ToProfile).OrderBy(u => u.Id, StringComparer.Ordinal).ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<bool> CreateRoomAsync(Room room, IReadOnlyList<RoomMember> members, CancellationToken cancellationToken) => QueryAsync(async db =>
+    {
+        db.Add(new ChatRoomRow
+        {
+            Id = room.Id,
+            Kind = (int)room.Kind,
+            Name = room.Name,
+            Visibility = (int)room.Visibility,
+            CreatedBy = room.CreatedBy,
+            CreatedAtMs = room.CreatedAt.ToUnixTimeMilliseconds(),
+        });
+        db.AddRange(members.Select(m => new ChatMemberRow { RoomId = room.Id, UserId = m.UserId, Role = (int)m.Role, JoinedAtMs = m.JoinedAt.ToUnixTimeMilliseconds() }));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    });
+
+    /// <inheritdoc />
+    public ValueTask<Room?> GetRoomAsync(string roomId, CancellationToken cancellationToken) => QueryAsync(async db =>
+    {
+        var row = await db.Set<ChatRoomRow>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == roomId, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToRoom(row);
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<Room>> GetPublicRoomsAsync(int limit, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<Room>>(async db =>
+    {
+        var rows = await db.Set<ChatRoomRow>().AsNoTracking()
+            .Where(r => r.Visibility == (int)RoomVisibility.Public && r.Kind == (int)RoomKind.Group)
+            .OrderByDescending(r => r.CreatedAtMs)
+            .ThenBy(r => r.Id)
+            .Take(limit)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.Select(ToRoom).ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<bool> AddMemberAsync(RoomMember member, CancellationToken cancellationToken) => QueryAsync(async db =>
+    {
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var _ = transaction.ConfigureAwait(false);
+        var latest = await db.Set<ChatRoomRow>().Where(r => r.Id == member.RoomId).Select(r => r.LastSequence).FirstAsync(cancellationToken).ConfigureAwait(false);
+        db.Add(new ChatMemberRow
+        {
+            RoomId = member.RoomId,
+            UserId = member.UserId,
+            Role = (int)member.Role,
+            JoinedAtMs = member.JoinedAt.ToUnixTimeMilliseconds(),
+            DeliveredSequence = latest,
+            ReadSequence = latest,
+        });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    });
+
+    /// <inheritdoc />
+    public ValueTask<bool> RemoveMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => QueryAsync(async db =>
+        await db.Set<ChatMemberRow>().Where(m => m.RoomId == roomId && m.UserId == userId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0);
+
+    /// <inheritdoc />
+    public ValueTask<RoomMember?> GetMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => QueryAsync(async db =>
+    {
+        var row = await db.Set<ChatMemberRow>().AsNoTracking().FirstOrDefaultAsync(m => m.RoomId == roomId && m.UserId == userId, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToMember(row);
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<MemberState>> GetMembersAsync(string roomId, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<MemberState>>(async db =>
+    {
+        var rows = await db.Set<ChatMemberRow>().AsNoTracking().Where(m => m.RoomId == roomId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows
+            .OrderBy(m => m.JoinedAtMs)
+            .ThenBy(m => m.UserId, StringComparer.Ordinal)
+            .Select(m => new MemberState(ToMember(m), new ReadState(m.DeliveredSequence, m.ReadSequence)))
+            .ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<Membership>> GetMembershipsAsync(string userId, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<Membership>>(async db =>
+    {
+        var rows = await db.Set<ChatMemberRow>().AsNoTracking()
+            .Where(m => m.UserId == userId)
+            .Join(db.Set<ChatRoomRow>(), m => m.RoomId, r => r.Id, (m, r) => new { Member = m, Room = r })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var directIds = rows.Where(x => x.Room.Kind == (int)RoomKind.Direct).Select(x => x.Room.Id).ToList();
+        var peers = directIds.Count == 0
+            ? []
+            : await db.Set<ChatMemberRow>().AsNoTracking()
+                .Where(m => directIds.Contains(m.RoomId) && m.UserId != userId)
+                .ToDictionaryAsync(m => m.RoomId, m => m.UserId, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+        return rows
+            .Select(x => new Membership(
+                ToRoom(x.Room),
+                (MemberRole)x.Member.Role,
+                x.Room.LastSequence,
+                new ReadState(x.Member.DeliveredSequence, x.Member.ReadSequence),
+                peers.GetValueOrDefault(x.Room.Id)))
+            .OrderBy(m => m.Room.Id, StringComparer.Ordinal)
+            .ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<AppendResult> AppendMessageAsync(NewMessage message, CancellationToken cancellationToken) => QueryAsync(async db =>
+    {
+        var rooms = db.Set<ChatRoomRow>();
+        var messages = db.Set<ChatMessageRow>();
+        try
+        {
+            var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var _ = transaction.ConfigureAwait(false);
+            var existing = await FindByClientIdAsync(messages, message.RoomId, message.ClientMessageId, cancellationToken).ConfigureAwait(false);
+            if (existing is not null)
+            {
+                return new AppendResult(existing, Duplicate: true);
+            }
+
+            // The counter row is the room's single writer: updating it first makes appends to one room take turns.
+            var updated = await rooms.Where(r => r.Id == message.RoomId)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.LastSequence, r => r.LastSequence + 1), cancellationToken).ConfigureAwait(false);
+            if (updated == 0)
+            {
+                throw new KeyNotFoundException($"Room '{message.RoomId}' does not exist.");
+            }
+
+            var sequence = await rooms.Where(r => r.Id == message.RoomId).Select(r => r.LastSequence).FirstAsync(cancellationToken).ConfigureAwait(false);
+            messages.Add(new ChatMessageRow
+            {
+                RoomId = message.RoomId,
+                Sequence = sequence,
+                ClientMessageId = message.ClientMessageId,
+                SenderId = message.SenderId,
+                Body = message.Body,
+                SentAtMs = message.SentAt.ToUnixTimeMilliseconds(),
+            });
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await db.Set<ChatMemberRow>().Where(m => m.RoomId == message.RoomId && m.UserId == message.SenderId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ReadSequence, sequence).SetProperty(m => m.DeliveredSequence, sequence), cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new AppendResult(new ChatMessage(message.RoomId, sequence, message.ClientMessageId, message.SenderId, message.Body, DateTimeOffset.FromUnixTimeMilliseconds(message.SentAt.ToUnixTimeMilliseconds())), Duplicate: false);
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            // A concurrent send with the same client message id won; its transaction is committed, ours rolled back.
+            db.ChangeTracker.Clear();
+            var stored = await FindByClientIdAsync(messages, message.RoomId, message.ClientMessageId, cancellationToken).ConfigureAwait(false);
+            return new AppendResult(stored ?? throw new InvalidOperationException("A unique violation on a client message id that is not stored.", ex), Duplicate: true);
+        }
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<ChatMessage>>(async db =>
+    {
+        var after = range.After ?? 0;
+        var before = range.Before ?? long.MaxValue;
+        var query = db.Set<ChatMessageRow>().AsNoTracking().Where(m => m.RoomId == roomId && m.Sequence > after && m.Sequence < before);
+        query = range.FromNewest ? query.OrderByDescending(m => m.Sequence) : query.OrderBy(m => m.Sequence);
+        var rows = await query.Take(range.Limit).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.OrderBy(m => m.Sequence).Select(ToMessage).ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<long> GetLatestSequenceAsync(string roomId, CancellationToken cancellationToken) => QueryAsync(async db =>
+        await db.Set<ChatRoomRow>().AsNoTracking().Where(r => r.Id == roomId).Select(r => r.LastSequence).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public ValueTask<ReadState> AdvanceReadStateAsync(string roomId, string userId, ReceiptKind kind, long sequence, CancellationToken cancellationToken) => QueryAsync(async db =>
+    {
+        var members = db.Set<ChatMemberRow>().Where(m => m.RoomId == roomId && m.UserId == userId);
+
+        // Conditional updates move positions forward only, atomically, whatever else updates the row.
+        var updated = kind == ReceiptKind.Read
+            ? await members.ExecuteUpdateAsync(
+                s => s.SetProperty(m => m.ReadSequence, m => m.ReadSequence < sequence ? sequence : m.ReadSequence)
+                      .SetProperty(m => m.DeliveredSequence, m => m.DeliveredSequence < sequence ? sequence : m.DeliveredSequence),
+                cancellationToken).ConfigureAwait(false)
+            : await members.ExecuteUpdateAsync(
+                s => s.SetProperty(m => m.DeliveredSequence, m => m.DeliveredSequence < sequence ? sequence : m.DeliveredSequence),
+                cancellationToken).ConfigureAwait(false);
+        if (updated == 0)
+        {
+            throw new KeyNotFoundException($"User '{userId}' is not a member of room '{roomId}'.");
+        }
+
+        var row = await members.AsNoTracking().FirstAsync(cancellationToken).ConfigureAwait(false);
+        return new ReadState(row.DeliveredSequence, row.ReadSequence);
+    });
+
+    private static async Task<ChatMessage?> FindByClientIdAsync(DbSet<ChatMessageRow> messages, string roomId, string clientMessageId, CancellationToken cancellationToken)
+    {
+        var row = await messages.AsNoTracking().FirstOrDefaultAsync(m => m.RoomId == roomId && m.ClientMessageId == clientMessageId, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToMessage(row);
+    }
+
+    private static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067,
+        _ => false,
+    };
+
+    private static UserProfile ToProfile(ChatUserRow row) =>
+        new(row.Id, row.DisplayName, row.LastSeenMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
+
+    private static Room ToRoom(ChatRoomRow row) =>
+        new(row.Id, (RoomKind)row.Kind, row.Name, (RoomVisibility)row.Visibility, row.CreatedBy, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAtMs));
+
+    private static RoomMember ToMember(ChatMemberRow row) =>
+        new(row.RoomId, row.UserId, (MemberRole)row.Role, DateTimeOffset.FromUnixTimeMilliseconds(row.JoinedAtMs));
+
+    private static ChatMessage ToMessage(ChatMessageRow row) =>
+        new(row.RoomId, row.Sequence, row.ClientMessageId, row.SenderId, row.Body, DateTimeOffset.FromUnixTimeMilliseconds(row.SentAtMs));
+
+    private ValueTask RunAsync(Func<TContext, Task> work) => new(QueryAsync(async db =>
+    {
+        await work(db).ConfigureAwait(false);
+        return true;
+    }).AsTask());
+
+    /// <summary>Runs one unit of work on a fresh context; a database that cannot answer becomes <c>unavailable</c>.</summary>
+    private async ValueTask<T> QueryAsync<T>(Func<TContext, Task<T>> work)
+    {
+        try
+        {
+            var db = await contexts.CreateDbContextAsync().ConfigureAwait(false);
+            await using var _ = db.ConfigureAwait(false);
+            return await work(db).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new ChatException(ChatErrorCodes.Unavailable, "The chat database could not be reached; nothing was changed. Retry the request.", ex);
+        }
+    }
+
+    private static bool IsUnavailable(Exception exception) => exception switch
+    {
+        DbUpdateException { InnerException: DbException } => true,
+        NpgsqlException => true,
+        SqliteException => true,
+        InvalidOperationException { InnerException: DbException or TimeoutException } => true,
+        TimeoutException => true,
+        DbException => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,36 @@
+namespace ChatKit.Storage.EfCore.Migrations;
+
+/// <summary>
+/// ChatKit's schema history. Written by hand (EF Core's design-time tooling is not used): each step matches
+/// <c>ApplyChatKitModel</c>, and a step, once released, never changes; changes come as new steps.
+/// </summary>
+internal static class ChatKitMigrations
+{
+    public static readonly IReadOnlyList<SchemaMigration> All =
+    [
+        new(
+            "0001_initial",
+            Sqlite:
+            [
+                "CREATE TABLE chatkit_users (id TEXT NOT NULL PRIMARY KEY, display_name TEXT NOT NULL, last_seen_ms INTEGER NULL)",
+                "CREATE TABLE chatkit_rooms (id TEXT NOT NULL PRIMARY KEY, kind INTEGER NOT NULL, name TEXT NOT NULL, visibility INTEGER NOT NULL, created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL, last_sequence INTEGER NOT NULL)",
+                "CREATE INDEX ix_chatkit_rooms_public ON chatkit_rooms (visibility, kind, created_at_ms)",
+                "CREATE TABLE chatkit_members (room_id TEXT NOT NULL, user_id TEXT NOT NULL, role INTEGER NOT NULL, joined_at_ms INTEGER NOT NULL, delivered_sequence INTEGER NOT NULL, read_sequence INTEGER NOT NULL, PRIMARY KEY (room_id, user_id))",
+                "CREATE INDEX ix_chatkit_members_user ON chatkit_members (user_id, room_id)",
+                "CREATE TABLE chatkit_messages (room_id TEXT NOT NULL, sequence INTEGER NOT NULL, client_message_id TEXT NOT NULL, sender_id TEXT NOT NULL, body TEXT NOT NULL, sent_at_ms INTEGER NOT NULL, PRIMARY KEY (room_id, sequence))",
+                "CREATE UNIQUE INDEX ux_chatkit_messages_cmid ON chatkit_messages (room_id, client_message_id)",
+                "CREATE INDEX ix_chatkit_messages_time ON chatkit_messages (room_id, sent_at_ms)",
+            ],
+            PostgreSql:
+            [
+                "CREATE TABLE chatkit_users (id varchar(128) NOT NULL PRIMARY KEY, display_name varchar(100) NOT NULL, last_seen_ms bigint NULL)",
+                "CREATE TABLE chatkit_rooms (id varchar(64) NOT NULL PRIMARY KEY, kind integer NOT NULL, name varchar(100) NOT NULL, visibility integer NOT NULL, created_by varchar(128) NOT NULL, created_at_ms bigint NOT NULL, last_sequence bigint NOT NULL)",
+                "CREATE INDEX ix_chatkit_rooms_public ON chatkit_rooms (visibility, kind, created_at_ms)",
+                "CREATE TABLE chatkit_members (room_id varchar(64) NOT NULL, user_id varchar(128) NOT NULL, role integer NOT NULL, joined_at_ms bigint NOT NULL, delivered_sequence bigint NOT NULL, read_sequence bigint NOT NULL, PRIMARY KEY (room_id, user_id))",
+                "CREATE INDEX ix_chatkit_members_user ON chatkit_members (user_id, room_id)",
+                "CREATE TABLE chatkit_messages (room_id varchar(64) NOT NULL, sequence bigint NOT NULL, client_message_id varchar(64) NOT NULL, sender_id varchar(128) NOT NULL, body text NOT NULL, sent_at_ms bigint NOT NULL, PRIMARY KEY (room_id, sequence))",
+                "CREATE UNIQUE INDEX ux_chatkit_messages_cmid ON chatkit_messages (room_id, client_message_id)",
+                "CREATE INDEX ix_chatkit_messages_time ON chatkit_messages (room_id, sent_at_ms)",
+            ]),
+    ];
+}
