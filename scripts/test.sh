@@ -9,6 +9,15 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+# PostgreSQL 15: the storage tests start a throwaway cluster of their own (as the postgres user).
+if [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "PostgreSQL 15 is missing; run this script as root once so it can apt-get install postgresql-15." >&2
+    exit 1
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 results=$(mktemp -d)

@@ -18,8 +18,9 @@ public static class SampleApp
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DevTokenHandler>(DevTokenHandler.SchemeName, null);
         builder.Services.AddAuthorization();
 
-        // The whole of ChatKit: in-memory rooms, messages, presence and delivery on this one node.
-        builder.Services.AddChatKit();
+        // The whole of ChatKit on this one node, with rooms and history in a SQLite file (appsettings.json).
+        // Switch to PostgreSQL with --ChatKit:Storage:Provider=PostgreSql --ChatKit:Storage:ConnectionString="Host=...".
+        builder.Services.AddChatKit().AddEfCoreStorage();
 
         var app = builder.Build();
         app.UseDefaultFiles();

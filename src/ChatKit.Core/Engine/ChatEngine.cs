@@ -78,7 +78,7 @@ public sealed partial class ChatEngine
     {
         if (await _presence.DisconnectedAsync(user.Id, connectionId, cancellationToken).ConfigureAwait(false))
         {
-            var now = _time.GetUtcNow();
+            var now = Now();
             await _store.SetLastSeenAsync(user.Id, now, cancellationToken).ConfigureAwait(false);
             await PublishPresenceAsync(user.Id, online: false, now, cancellationToken).ConfigureAwait(false);
         }
@@ -124,7 +124,7 @@ public sealed partial class ChatEngine
         var roomName = InputRules.RoomName(name, Options.MaxRoomNameLength);
         var roomVisibility = InputRules.Visibility(visibility);
         var memberIds = InputRules.UserIds(members, "members", required: false).Where(id => !string.Equals(id, user.Id, StringComparison.Ordinal)).ToList();
-        var now = _time.GetUtcNow();
+        var now = Now();
         var room = new Room(RoomIds.NewGroupId(_time), RoomKind.Group, roomName, roomVisibility, user.Id, now);
         var roomMembers = new List<RoomMember>(memberIds.Count + 1) { new(room.Id, user.Id, MemberRole.Owner, now) };
         roomMembers.AddRange(memberIds.Select(id => new RoomMember(room.Id, id, MemberRole.Member, now)));
@@ -148,7 +148,7 @@ public sealed partial class ChatEngine
             throw InputRules.Invalid("A direct conversation needs another user: 'user' is your own id.");
         }
 
-        var now = _time.GetUtcNow();
+        var now = Now();
         var room = new Room(RoomIds.DirectId(user.Id, other), RoomKind.Direct, string.Empty, RoomVisibility.Private, user.Id, now);
         var created = await _store.CreateRoomAsync(
             room,
@@ -172,7 +172,7 @@ public sealed partial class ChatEngine
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Join), cancellationToken).ConfigureAwait(false);
         if (membership is null)
         {
-            var member = new RoomMember(room.Id, user.Id, MemberRole.Member, _time.GetUtcNow());
+            var member = new RoomMember(room.Id, user.Id, MemberRole.Member, Now());
             if (await _store.AddMemberAsync(member, cancellationToken).ConfigureAwait(false))
             {
                 await PublishMemberJoinedAsync(room, member, user.DisplayName, cancellationToken).ConfigureAwait(false);
@@ -210,7 +210,7 @@ public sealed partial class ChatEngine
         var targetRole = InputRules.InviteRole(role);
         RejectDirect(room);
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Invite, target, TargetRole: targetRole), cancellationToken).ConfigureAwait(false);
-        var member = new RoomMember(room.Id, target, targetRole, _time.GetUtcNow());
+        var member = new RoomMember(room.Id, target, targetRole, Now());
         var names = await GetNamesAsync([target], cancellationToken).ConfigureAwait(false);
         if (await _store.AddMemberAsync(member, cancellationToken).ConfigureAwait(false))
         {
@@ -266,7 +266,7 @@ public sealed partial class ChatEngine
         var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Send), cancellationToken).ConfigureAwait(false);
 
-        var result = await _log.AppendAsync(new NewMessage(room.Id, cmid, user.Id, text, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        var result = await _log.AppendAsync(new NewMessage(room.Id, cmid, user.Id, text, Now()), cancellationToken).ConfigureAwait(false);
         var message = result.Message;
         if (result.Duplicate && !string.Equals(message.SenderId, user.Id, StringComparison.Ordinal))
         {
@@ -439,6 +439,16 @@ public sealed partial class ChatEngine
         {
             await PublishTypingAsync(room, user, active: false, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The time stored with rooms, members and messages, in whole milliseconds: what every store can keep exactly,
+    /// so an acknowledgement and a later read of the same message agree.
+    /// </summary>
+    private DateTimeOffset Now()
+    {
+        var now = _time.GetUtcNow();
+        return DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
     }
 
     /// <summary>The <c>message</c> event of a stored message, as every connection receives it.</summary>

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace ChatKit.Storage.EfCore.Tests;
+
+/// <summary>
+/// One throwaway PostgreSQL 15 cluster for the whole test run, on 127.0.0.1 and a free port, started on first use
+/// and stopped when the test process exits. Each test gets a database of its own.
+/// </summary>
+internal sealed class PostgresServer
+{
+    private const string BinDirectory = "/usr/lib/postgresql/15/bin";
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private int _databases;
+
+    private PostgresServer(string directory, int port)
+    {
+        Directory = directory;
+        Port = port;
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public static Task<PostgresServer> InstanceAsync() => Shared.Value;
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"chatkit_test_{Interlocked.Increment(ref _databases)}";
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=chatkit;Database={database};Pooling=true;Maximum Pool Size=40;Timeout=15;Command Timeout=15";
+
+    private static async Task<PostgresServer> StartAsync()
+    {
+        if (!File.Exists(Path.Combine(BinDirectory, "pg_ctl")))
+        {
+            throw new InvalidOperationException($"PostgreSQL 15 is not installed ({BinDirectory}); scripts/test.sh installs it.");
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), $"chatkit-pg-{Environment.ProcessId}");
+        System.IO.Directory.CreateDirectory(directory);
+        await RunAsync("chown", $"postgres {directory}");
+        await RunAsync("runuser", $"-u postgres -- {BinDirectory}/initdb -D {directory}/data -A trust -U chatkit --no-sync");
+        var port = FreePort();
+        await RunAsync("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -w -l {directory}/log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(directory);
+        return new PostgresServer(directory, port);
+    }
+
+    private static void Stop(string directory)
+    {
+        using var stop = Process.Start(new ProcessStartInfo("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -m immediate -w stop") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+        stop?.WaitForExit(10_000);
+        System.IO.Directory.Delete(directory, recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task RunAsync(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'{file} {arguments}' failed with {process.ExitCode}: {await output} {await error}");
+        }
+    }
+}
