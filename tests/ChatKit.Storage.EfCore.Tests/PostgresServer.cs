@@ -27,6 +27,15 @@ internal sealed class PostgresServer
 
     public static Task<PostgresServer> InstanceAsync() => Shared.Value;
 
+    /// <summary>A cluster of its own, for a test that stops and starts the server.</summary>
+    public static Task<PostgresServer> StartPrivateAsync() => StartAsync();
+
+    /// <summary>Stops the server at once, as a crash would (connections are cut).</summary>
+    public Task StopAsync() => RunAsync("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {Directory}/data -m immediate -w stop");
+
+    /// <summary>Starts the stopped server again on the same port and data.</summary>
+    public Task StartAgainAsync() => RunAsync("runuser", StartArguments(Directory, Port));
+
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync()
     {
@@ -48,15 +57,18 @@ internal sealed class PostgresServer
             throw new InvalidOperationException($"PostgreSQL 15 is not installed ({BinDirectory}); scripts/test.sh installs it.");
         }
 
-        var directory = Path.Combine(Path.GetTempPath(), $"chatkit-pg-{Environment.ProcessId}");
+        var directory = Path.Combine(Path.GetTempPath(), $"chatkit-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
         await RunAsync("chown", $"postgres {directory}");
         await RunAsync("runuser", $"-u postgres -- {BinDirectory}/initdb -D {directory}/data -A trust -U chatkit --no-sync");
         var port = FreePort();
-        await RunAsync("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -w -l {directory}/log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start");
+        await RunAsync("runuser", StartArguments(directory, port));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(directory);
         return new PostgresServer(directory, port);
     }
+
+    private static string StartArguments(string directory, int port) =>
+        $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -w -l {directory}/log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start";
 
     private static void Stop(string directory)
     {

@@ -105,6 +105,14 @@ internal sealed class RawChatClient : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>Sends a request and returns its reply or its error, whichever comes.</summary>
+    public async Task<ServerFrame> RequestErrorOrReplyAsync(ClientFrame frame)
+    {
+        frame.Id ??= "r" + Interlocked.Increment(ref _nextId);
+        await SendRawAsync(ProtocolJson.Serialize(frame));
+        return await NextReplyAsync(frame.Id);
+    }
+
     public Task<ServerFrame> SendAsync(string room, string body, string? cmid = null) =>
         RequestAsync(new ClientFrame { Type = FrameTypes.Send, Room = room, Body = body, Cmid = cmid ?? Guid.NewGuid().ToString("N") });
 
