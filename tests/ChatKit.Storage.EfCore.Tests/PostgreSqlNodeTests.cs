@@ -106,6 +106,35 @@ public sealed class PostgreSqlNodeTests
         Assert.Equal(6, retried);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Over_long_and_invalid_fields_are_refused_before_they_reach_the_database()
+    {
+        var database = await (await PostgresServer.InstanceAsync()).CreateDatabaseAsync();
+        await using var node = await StartNodeAsync(database);
+        await using var alice = await RawChatClient.ConnectAsync(node, "alice");
+        var room = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "checked" })).Info!;
+
+        var refusals = new[]
+        {
+            new ClientFrame { Type = FrameTypes.RoomsCreate, Name = new string('n', 101) },
+            new ClientFrame { Type = FrameTypes.Send, Room = room.Id, Cmid = new string('c', 65), Body = "x" },
+            new ClientFrame { Type = FrameTypes.Send, Room = room.Id, Cmid = "it's", Body = "x" },
+            new ClientFrame { Type = FrameTypes.Send, Room = new string('r', 65), Cmid = "ok", Body = "x" },
+            new ClientFrame { Type = FrameTypes.MembersInvite, Room = room.Id, User = new string('u', 129) },
+            new ClientFrame { Type = FrameTypes.MembersInvite, Room = room.Id, User = "bad\u0000user" },
+        };
+        foreach (var frame in refusals)
+        {
+            Assert.Equal(ChatErrorCodes.InvalidField, (await alice.RequestErrorAsync(frame)).Code);
+        }
+
+        // A room id that is only odd, not invalid, is looked up with a parameter and simply not found.
+        Assert.Equal(ChatErrorCodes.NotFound, (await alice.RequestErrorAsync(new ClientFrame { Type = FrameTypes.History, Room = "r'; DROP TABLE chatkit_messages; --" })).Code);
+        await alice.SendAsync(room.Id, "still fine");
+        Assert.Single(await ReadAllAsync(alice, room.Id));
+        Assert.Equal(["alice"], (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.MembersList, Room = room.Id })).Members!.Select(m => m.User));
+    }
+
     /// <summary>The first sends after a restart may meet pooled connections the restart broke: retry those with the same id.</summary>
     private static async Task<long> SendWhenBackAsync(RawChatClient client, string room, string cmid)
     {
