@@ -12,29 +12,33 @@ namespace ChatKit.Storage.EfCore.Tests;
 internal sealed class PostgresServer
 {
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(() => StartAsync(durable: false));
     private int _databases;
 
-    private PostgresServer(string directory, int port)
+    private PostgresServer(string directory, int port, bool durable)
     {
         Directory = directory;
         Port = port;
+        Durable = durable;
     }
 
     public string Directory { get; }
 
     public int Port { get; }
 
+    /// <summary>Whether commits wait for the disk (fsync on), as in production; tests run without it.</summary>
+    public bool Durable { get; }
+
     public static Task<PostgresServer> InstanceAsync() => Shared.Value;
 
-    /// <summary>A cluster of its own, for a test that stops and starts the server.</summary>
-    public static Task<PostgresServer> StartPrivateAsync() => StartAsync();
+    /// <summary>A cluster of its own: for a test that stops and starts the server, or a durable one for benchmarks.</summary>
+    public static Task<PostgresServer> StartPrivateAsync(bool durable = false) => StartAsync(durable);
 
     /// <summary>Stops the server at once, as a crash would (connections are cut).</summary>
     public Task StopAsync() => RunAsync("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {Directory}/data -m immediate -w stop");
 
     /// <summary>Starts the stopped server again on the same port and data.</summary>
-    public Task StartAgainAsync() => RunAsync("runuser", StartArguments(Directory, Port));
+    public Task StartAgainAsync() => RunAsync("runuser", StartArguments(Directory, Port, Durable));
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync()
@@ -50,7 +54,7 @@ internal sealed class PostgresServer
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=chatkit;Database={database};Pooling=true;Maximum Pool Size=40;Timeout=15;Command Timeout=15";
 
-    private static async Task<PostgresServer> StartAsync()
+    private static async Task<PostgresServer> StartAsync(bool durable)
     {
         if (!File.Exists(Path.Combine(BinDirectory, "pg_ctl")))
         {
@@ -62,13 +66,13 @@ internal sealed class PostgresServer
         await RunAsync("chown", $"postgres {directory}");
         await RunAsync("runuser", $"-u postgres -- {BinDirectory}/initdb -D {directory}/data -A trust -U chatkit --no-sync");
         var port = FreePort();
-        await RunAsync("runuser", StartArguments(directory, port));
+        await RunAsync("runuser", StartArguments(directory, port, durable));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(directory);
-        return new PostgresServer(directory, port);
+        return new PostgresServer(directory, port, durable);
     }
 
-    private static string StartArguments(string directory, int port) =>
-        $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -w -l {directory}/log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start";
+    private static string StartArguments(string directory, int port, bool durable) =>
+        $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -w -l {directory}/log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync={(durable ? "on" : "off")} -c max_connections=400\" start";
 
     private static void Stop(string directory)
     {

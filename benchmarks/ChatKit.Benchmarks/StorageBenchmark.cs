@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using ChatKit.Engine;
+using ChatKit.Model;
+using ChatKit.Storage;
+using ChatKit.Storage.EfCore;
+using ChatKit.Storage.EfCore.Migrations;
+using ChatKit.Storage.EfCore.Options;
+using ChatKit.Storage.EfCore.Tests;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace ChatKit.Benchmarks;
+
+/// <summary>
+/// Storage through the engine: acknowledged sends per second with concurrent senders, and the latency of a
+/// 50-message history page in a room of a million messages, for each store.
+/// </summary>
+internal static class StorageBenchmark
+{
+    public static async Task<IReadOnlyList<StorageResult>> RunAsync(int sends, int historyRoomSize, Action<string> progress)
+    {
+        var results = new List<StorageResult>();
+        progress("in-memory store");
+        results.Add(await MeasureAsync("in-memory", new InMemoryChatStore(), sends, historyRoomSize: 0, seed: null));
+
+        var sqliteFile = Path.Combine(Path.GetTempPath(), $"chatkit-bench-{Guid.NewGuid():N}.db");
+        try
+        {
+            progress("SQLite (file, WAL)");
+            var sqlite = await CreateStoreAsync(EfCoreStorageProvider.Sqlite, $"Data Source={sqliteFile}");
+            results.Add(await MeasureAsync("SQLite (file, WAL)", sqlite, sends / 4, historyRoomSize, room => SeedSqliteAsync(sqliteFile, room, historyRoomSize)));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(sqliteFile);
+        }
+
+        progress("PostgreSQL 15 (fsync on)");
+        var server = await PostgresServer.StartPrivateAsync(durable: true);
+        var database = await server.CreateDatabaseAsync();
+        var postgres = await CreateStoreAsync(EfCoreStorageProvider.PostgreSql, database);
+        results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, historyRoomSize, room => SeedPostgresAsync(database, room, historyRoomSize)));
+        return results;
+    }
+
+    private static async Task<StorageResult> MeasureAsync(string name, IChatStore store, int sends, int historyRoomSize, Func<string, Task>? seed)
+    {
+        const int Senders = 32;
+        const int Rooms = 32;
+        var engine = NewEngine(store);
+        var rooms = new List<string>();
+        for (var r = 0; r < Rooms; r++)
+        {
+            rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, Enumerable.Range(0, Senders).Select(i => $"u{i}").ToList(), CancellationToken.None)).Id);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, Senders).Select(async s =>
+        {
+            var user = new ChatUser($"u{s}", $"User {s}");
+            for (var i = s; i < sends; i += Senders)
+            {
+                await engine.SendAsync(user, rooms[i % Rooms], $"m{i}", "a message of a typical length, about sixty bytes long", CancellationToken.None);
+            }
+        }));
+        var perSecond = sends / Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        double? p50 = null, p99 = null;
+        if (seed is not null && historyRoomSize > 0)
+        {
+            var big = (await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), "big", null, null, CancellationToken.None)).Id;
+            await seed(big);
+            var owner = new ChatUser("owner", "Owner");
+            var random = new Random(42);
+            var samples = new List<double>();
+            for (var i = 0; i < 2_000; i++)
+            {
+                var before = random.NextInt64(51, historyRoomSize + 1);
+                var t = Stopwatch.GetTimestamp();
+                var page = await engine.GetHistoryAsync(owner, big, before, null, 50, CancellationToken.None);
+                samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                if (page.Messages.Count != 50)
+                {
+                    throw new InvalidOperationException($"A history page held {page.Messages.Count} messages, not 50.");
+                }
+            }
+
+            samples.Sort();
+            p50 = samples[samples.Count / 2];
+            p99 = samples[(int)(samples.Count * 0.99)];
+        }
+
+        return new StorageResult(name, sends, perSecond, historyRoomSize > 0 && seed is not null ? historyRoomSize : null, p50, p99);
+    }
+
+    private static ChatEngine NewEngine(IChatStore store)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddSingleton(store);
+        services.AddChatKitCore(o => o.MaxOutboundBufferBytes = 64 * 1024 * 1024);
+        return services.BuildServiceProvider().GetRequiredService<ChatEngine>();
+    }
+
+    private static async Task<IChatStore> CreateStoreAsync(EfCoreStorageProvider provider, string connectionString)
+    {
+        var services = new ServiceCollection();
+        services.AddDbContextFactory<ChatKitDbContext>(o =>
+        {
+            if (provider == EfCoreStorageProvider.PostgreSql)
+            {
+                o.UseNpgsql(connectionString);
+            }
+            else
+            {
+                o.UseSqlite(connectionString);
+            }
+        });
+        var factory = services.BuildServiceProvider().GetRequiredService<IDbContextFactory<ChatKitDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await ChatKitSchema.MigrateAsync(db, provider, TimeProvider.System, CancellationToken.None);
+        }
+
+        return new EfCoreChatStore<ChatKitDbContext>(factory);
+    }
+
+    /// <summary>Writes a room's history straight into the tables (setting up a million messages through sends would take too long).</summary>
+    private static async Task SeedSqliteAsync(string file, string room, int count)
+    {
+        await using var connection = new SqliteConnection($"Data Source={file}");
+        await connection.OpenAsync();
+        await using var transaction = connection.BeginTransaction();
+        await using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO chatkit_messages (room_id, sequence, client_message_id, sender_id, body, sent_at_ms) VALUES ($room, $seq, $cmid, 'owner', 'a message of a typical length, about sixty bytes long', 0)";
+        var roomParameter = insert.Parameters.Add("$room", SqliteType.Text);
+        var seqParameter = insert.Parameters.Add("$seq", SqliteType.Integer);
+        var cmidParameter = insert.Parameters.Add("$cmid", SqliteType.Text);
+        roomParameter.Value = room;
+        for (var seq = 1; seq <= count; seq++)
+        {
+            seqParameter.Value = seq;
+            cmidParameter.Value = $"seed{seq}";
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var counter = connection.CreateCommand();
+        counter.CommandText = "UPDATE chatkit_rooms SET last_sequence = $count WHERE id = $room";
+        counter.Parameters.AddWithValue("$count", count);
+        counter.Parameters.AddWithValue("$room", room);
+        await counter.ExecuteNonQueryAsync();
+        await transaction.CommitAsync();
+    }
+
+    private static async Task SeedPostgresAsync(string connectionString, string room, int count)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var import = await connection.BeginBinaryImportAsync("COPY chatkit_messages (room_id, sequence, client_message_id, sender_id, body, sent_at_ms) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var seq = 1; seq <= count; seq++)
+            {
+                await import.StartRowAsync();
+                await import.WriteAsync(room);
+                await import.WriteAsync((long)seq);
+                await import.WriteAsync($"seed{seq}");
+                await import.WriteAsync("owner");
+                await import.WriteAsync("a message of a typical length, about sixty bytes long");
+                await import.WriteAsync(0L);
+            }
+
+            await import.CompleteAsync();
+        }
+
+        await using var counter = new NpgsqlCommand("UPDATE chatkit_rooms SET last_sequence = @count WHERE id = @room; ANALYZE chatkit_messages", connection);
+        counter.Parameters.AddWithValue("count", (long)count);
+        counter.Parameters.AddWithValue("room", room);
+        await counter.ExecuteNonQueryAsync();
+    }
+}
