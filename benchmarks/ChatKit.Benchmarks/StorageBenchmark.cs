@@ -41,7 +41,7 @@ internal static class StorageBenchmark
         }
 
         progress("PostgreSQL 15 (fsync on)");
-        var server = await PostgresServer.StartPrivateAsync(durable: true);
+        await using var server = await PostgresServer.StartAsync(durable: true);
         var database = await server.CreateDatabaseAsync();
         var postgres = await CreateStoreAsync(EfCoreStorageProvider.PostgreSql, database);
         results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, historyRoomSize, room => SeedPostgresAsync(database, room, historyRoomSize)));

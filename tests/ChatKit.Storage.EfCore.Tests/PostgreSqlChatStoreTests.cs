@@ -3,11 +3,9 @@ using ChatKit.Storage.EfCore.Options;
 
 namespace ChatKit.Storage.EfCore.Tests;
 
-public sealed class PostgreSqlChatStoreTests : ChatStoreSpecification
+[Collection(PostgresGroup.Name)]
+public sealed class PostgreSqlChatStoreTests(PostgresFixture postgres) : ChatStoreSpecification
 {
-    protected override async Task<IChatStore> CreateStoreAsync()
-    {
-        var server = await PostgresServer.InstanceAsync();
-        return await StoreFactory.CreateAsync(EfCoreStorageProvider.PostgreSql, await server.CreateDatabaseAsync());
-    }
+    protected override async Task<IChatStore> CreateStoreAsync() =>
+        await StoreFactory.CreateAsync(EfCoreStorageProvider.PostgreSql, await postgres.Server.CreateDatabaseAsync());
 }

@@ -6,14 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ChatKit.Storage.EfCore.Tests;
 
 /// <summary>ChatKit nodes (real Kestrel servers) sharing a real PostgreSQL database.</summary>
-public sealed class PostgreSqlNodeTests
+[Collection(PostgresGroup.Name)]
+public sealed class PostgreSqlNodeTests(PostgresFixture postgres)
 {
     [Fact(Timeout = 180_000)]
     public async Task Two_nodes_with_twenty_writers_each_store_every_message_once_in_one_gap_free_order()
     {
         const int WritersPerNode = 20;
         const int MessagesPerWriter = 10;
-        var database = await (await PostgresServer.InstanceAsync()).CreateDatabaseAsync();
+        var database = await postgres.Server.CreateDatabaseAsync();
         await using var nodeA = await StartNodeAsync(database);
         await using var nodeB = await StartNodeAsync(database);
         var writers = new List<RawChatClient>();
@@ -74,7 +75,7 @@ public sealed class PostgreSqlNodeTests
     [Fact(Timeout = 180_000)]
     public async Task A_stopped_database_refuses_sends_clearly_and_loses_nothing_acknowledged()
     {
-        var server = await PostgresServer.StartPrivateAsync();
+        await using var server = await PostgresServer.StartAsync();
         var database = await server.CreateDatabaseAsync();
         await using var node = await StartNodeAsync(database);
         await using var alice = await RawChatClient.ConnectAsync(node, "alice");
@@ -109,7 +110,7 @@ public sealed class PostgreSqlNodeTests
     [Fact(Timeout = 60_000)]
     public async Task Over_long_and_invalid_fields_are_refused_before_they_reach_the_database()
     {
-        var database = await (await PostgresServer.InstanceAsync()).CreateDatabaseAsync();
+        var database = await postgres.Server.CreateDatabaseAsync();
         await using var node = await StartNodeAsync(database);
         await using var alice = await RawChatClient.ConnectAsync(node, "alice");
         var room = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "checked" })).Info!;

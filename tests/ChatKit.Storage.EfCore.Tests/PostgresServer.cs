@@ -6,13 +6,14 @@ using Npgsql;
 namespace ChatKit.Storage.EfCore.Tests;
 
 /// <summary>
-/// One throwaway PostgreSQL 15 cluster for the whole test run, on 127.0.0.1 and a free port, started on first use
-/// and stopped when the test process exits. Each test gets a database of its own.
+/// A throwaway PostgreSQL 15 cluster on 127.0.0.1 and a free port, in a folder named after the process that
+/// started it. Whoever starts one disposes it; clusters left by a process that died are swept at the next start.
+/// Each test gets a database of its own.
 /// </summary>
-internal sealed class PostgresServer
+internal sealed class PostgresServer : IAsyncDisposable
 {
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(() => StartAsync(durable: false));
+    private const string FolderPrefix = "chatkit-pg-";
     private int _databases;
 
     private PostgresServer(string directory, int port, bool durable)
@@ -29,10 +30,14 @@ internal sealed class PostgresServer
     /// <summary>Whether commits wait for the disk (fsync on), as in production; tests run without it.</summary>
     public bool Durable { get; }
 
-    public static Task<PostgresServer> InstanceAsync() => Shared.Value;
+    /// <summary>Starts a cluster: durable (fsync on) for benchmarks, fast for tests.</summary>
+    public static Task<PostgresServer> StartAsync(bool durable = false) => StartClusterAsync(durable);
 
-    /// <summary>A cluster of its own: for a test that stops and starts the server, or a durable one for benchmarks.</summary>
-    public static Task<PostgresServer> StartPrivateAsync(bool durable = false) => StartAsync(durable);
+    /// <summary>Stops the cluster and deletes its folder.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopQuietlyAsync(Directory);
+    }
 
     /// <summary>Stops the server at once, as a crash would (connections are cut).</summary>
     public Task StopAsync() => RunAsync("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {Directory}/data -m immediate -w stop");
@@ -54,30 +59,63 @@ internal sealed class PostgresServer
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=chatkit;Database={database};Pooling=true;Maximum Pool Size=40;Timeout=15;Command Timeout=15";
 
-    private static async Task<PostgresServer> StartAsync(bool durable)
+    private static async Task<PostgresServer> StartClusterAsync(bool durable)
     {
         if (!File.Exists(Path.Combine(BinDirectory, "pg_ctl")))
         {
             throw new InvalidOperationException($"PostgreSQL 15 is not installed ({BinDirectory}); scripts/test.sh installs it.");
         }
 
-        var directory = Path.Combine(Path.GetTempPath(), $"chatkit-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        await SweepOrphansAsync();
+        var directory = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
         await RunAsync("chown", $"postgres {directory}");
         await RunAsync("runuser", $"-u postgres -- {BinDirectory}/initdb -D {directory}/data -A trust -U chatkit --no-sync");
         var port = FreePort();
         await RunAsync("runuser", StartArguments(directory, port, durable));
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(directory);
         return new PostgresServer(directory, port, durable);
     }
 
     private static string StartArguments(string directory, int port, bool durable) =>
         $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -w -l {directory}/log -o \"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync={(durable ? "on" : "off")} -c max_connections=400\" start";
 
-    private static void Stop(string directory)
+    /// <summary>Stops clusters whose starting process is gone (a crashed or killed test run).</summary>
+    private static async Task SweepOrphansAsync()
     {
-        using var stop = Process.Start(new ProcessStartInfo("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -m immediate -w stop") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
-        stop?.WaitForExit(10_000);
+        foreach (var folder in System.IO.Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        {
+            var owner = Path.GetFileName(folder)[FolderPrefix.Length..].Split('-')[0];
+            if (int.TryParse(owner, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+            {
+                await StopQuietlyAsync(folder);
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task StopQuietlyAsync(string directory)
+    {
+        if (System.IO.Directory.Exists(Path.Combine(directory, "data")))
+        {
+            using var stop = Process.Start(new ProcessStartInfo("runuser", $"-u postgres -- {BinDirectory}/pg_ctl -D {directory}/data -m immediate -w stop") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            if (stop is not null)
+            {
+                await stop.WaitForExitAsync();
+            }
+        }
+
         System.IO.Directory.Delete(directory, recursive: true);
     }
 
