@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Threading.Channels;
 using ChatKit.Engine;
 using ChatKit.Model;
 using ChatKit.Protocol;
@@ -25,6 +26,10 @@ namespace ChatKit.Storage.EfCore;
 public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contexts) : IChatStore
     where TContext : DbContext
 {
+    private const int MaxBatch = 256;
+    private readonly Channel<PendingAppend> _appends = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private int _writerStarted;
+
     /// <inheritdoc />
     public ValueTask UpsertUserAsync(string userId, string displayName, CancellationToken cancellationToken) => RunAsync(async db =>
     {
@@ -199,15 +204,192 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
     });
 
     /// <inheritdoc />
-    public ValueTask<AppendResult> AppendMessageAsync(NewMessage message, CancellationToken cancellationToken) => QueryAsync(async db =>
+    /// <remarks>
+    /// Appends wait in a queue that one writer drains: whatever is waiting goes into one transaction, so under load
+    /// many messages share one commit. A batch that meets a concurrent duplicate or a deadlock is retried one message
+    /// at a time.
+    /// </remarks>
+    public ValueTask<AppendResult> AppendMessageAsync(NewMessage message, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _writerStarted, 1) == 0)
+        {
+            _ = Task.Run(WriteAppendsAsync, CancellationToken.None);
+        }
+
+        var pending = new PendingAppend(message);
+        _appends.Writer.TryWrite(pending);
+        return new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(cancellationToken));
+    }
+
+    private async Task WriteAppendsAsync()
+    {
+        var batch = new List<PendingAppend>(MaxBatch);
+        while (await _appends.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _appends.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            if (batch.Count > 1 && await TryAppendBatchAsync(batch).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            foreach (var pending in batch)
+            {
+                try
+                {
+                    pending.Completion.TrySetResult(await AppendOneAsync(pending.Message).ConfigureAwait(false));
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    pending.Completion.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>Stores a batch in one transaction; returns <see langword="false"/> when it must be retried message by message.</summary>
+    private async Task<bool> TryAppendBatchAsync(List<PendingAppend> batch)
+    {
+        try
+        {
+            var results = await QueryAsync(db => AppendBatchAsync(db, batch)).ConfigureAwait(false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(results[i]);
+            }
+
+            return true;
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            return false;
+        }
+        catch (Exception ex) when (IsConflict(ex) || ex is KeyNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Completion.TrySetException(ex);
+            }
+
+            return true;
+        }
+    }
+
+    private static async Task<AppendResult[]> AppendBatchAsync(TContext db, List<PendingAppend> batch)
+    {
+        var results = new AppendResult[batch.Count];
+        var transaction = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
+        await using var _ = transaction.ConfigureAwait(false);
+
+        var roomIds = batch.Select(p => p.Message.RoomId).Distinct(StringComparer.Ordinal).ToList();
+        var clientIds = batch.Select(p => p.Message.ClientMessageId).Distinct(StringComparer.Ordinal).ToList();
+        var stored = (await db.Set<ChatMessageRow>().AsNoTracking()
+                .Where(m => roomIds.Contains(m.RoomId) && clientIds.Contains(m.ClientMessageId))
+                .ToListAsync().ConfigureAwait(false))
+            .ToDictionary(m => (m.RoomId, m.ClientMessageId), ToMessage);
+
+        // New messages by room, in arrival order; a client id twice in one batch is stored once.
+        var firstOfKey = new Dictionary<(string, string), int>();
+        var newByRoom = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var message = batch[i].Message;
+            var key = (message.RoomId, message.ClientMessageId);
+            if (stored.ContainsKey(key) || !firstOfKey.TryAdd(key, i))
+            {
+                continue;
+            }
+
+            if (!newByRoom.TryGetValue(message.RoomId, out var indexes))
+            {
+                newByRoom[message.RoomId] = indexes = [];
+            }
+
+            indexes.Add(i);
+        }
+
+        // Counters in room order, so concurrent batches on other nodes take row locks in the same order.
+        var sequences = new long[batch.Count];
+        foreach (var (roomId, indexes) in newByRoom)
+        {
+            var count = (long)indexes.Count;
+            var last = await db.Database
+                .SqlQuery<long>($"UPDATE chatkit_rooms SET last_sequence = last_sequence + {count} WHERE id = {roomId} RETURNING last_sequence AS \"Value\"")
+                .ToListAsync().ConfigureAwait(false);
+            if (last.Count == 0)
+            {
+                throw new KeyNotFoundException($"Room '{roomId}' does not exist.");
+            }
+
+            for (var j = 0; j < indexes.Count; j++)
+            {
+                sequences[indexes[j]] = last[0] - count + 1 + j;
+            }
+        }
+
+        var rows = new List<ChatMessageRow>();
+        foreach (var indexes in newByRoom.Values)
+        {
+            foreach (var i in indexes)
+            {
+                var message = batch[i].Message;
+                rows.Add(new ChatMessageRow
+                {
+                    RoomId = message.RoomId,
+                    Sequence = sequences[i],
+                    ClientMessageId = message.ClientMessageId,
+                    SenderId = message.SenderId,
+                    Body = message.Body,
+                    SentAtMs = message.SentAt.ToUnixTimeMilliseconds(),
+                });
+            }
+        }
+
+        db.Set<ChatMessageRow>().AddRange(rows);
+        await db.SaveChangesAsync().ConfigureAwait(false);
+        foreach (var read in rows.GroupBy(r => (r.RoomId, r.SenderId)).Select(g => (g.Key.RoomId, g.Key.SenderId, Sequence: g.Max(r => r.Sequence))))
+        {
+            await db.Set<ChatMemberRow>().Where(m => m.RoomId == read.RoomId && m.UserId == read.SenderId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ReadSequence, read.Sequence).SetProperty(m => m.DeliveredSequence, read.Sequence)).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
+
+        var created = rows.ToDictionary(r => (r.RoomId, r.ClientMessageId), ToMessage);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var key = (batch[i].Message.RoomId, batch[i].Message.ClientMessageId);
+            results[i] = stored.TryGetValue(key, out var existing)
+                ? new AppendResult(existing, Duplicate: true)
+                : new AppendResult(created[key], Duplicate: firstOfKey[key] != i);
+        }
+
+        return results;
+    }
+
+    /// <summary>A deadlock or serialization failure between concurrent transactions: retrying alone will succeed.</summary>
+    private static bool IsConflict(Exception exception) =>
+        exception is ChatException { InnerException: PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } }
+        || exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
+    private ValueTask<AppendResult> AppendOneAsync(NewMessage message) => QueryAsync(async db =>
+
     {
         var rooms = db.Set<ChatRoomRow>();
         var messages = db.Set<ChatMessageRow>();
         try
         {
-            var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
             await using var _ = transaction.ConfigureAwait(false);
-            var existing = await FindByClientIdAsync(messages, message.RoomId, message.ClientMessageId, cancellationToken).ConfigureAwait(false);
+            var existing = await FindByClientIdAsync(messages, message.RoomId, message.ClientMessageId, CancellationToken.None).ConfigureAwait(false);
             if (existing is not null)
             {
                 return new AppendResult(existing, Duplicate: true);
@@ -215,13 +397,13 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
 
             // The counter row is the room's single writer: updating it first makes appends to one room take turns.
             var updated = await rooms.Where(r => r.Id == message.RoomId)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.LastSequence, r => r.LastSequence + 1), cancellationToken).ConfigureAwait(false);
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.LastSequence, r => r.LastSequence + 1), CancellationToken.None).ConfigureAwait(false);
             if (updated == 0)
             {
                 throw new KeyNotFoundException($"Room '{message.RoomId}' does not exist.");
             }
 
-            var sequence = await rooms.Where(r => r.Id == message.RoomId).Select(r => r.LastSequence).FirstAsync(cancellationToken).ConfigureAwait(false);
+            var sequence = await rooms.Where(r => r.Id == message.RoomId).Select(r => r.LastSequence).FirstAsync(CancellationToken.None).ConfigureAwait(false);
             messages.Add(new ChatMessageRow
             {
                 RoomId = message.RoomId,
@@ -231,17 +413,17 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
                 Body = message.Body,
                 SentAtMs = message.SentAt.ToUnixTimeMilliseconds(),
             });
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
             await db.Set<ChatMemberRow>().Where(m => m.RoomId == message.RoomId && m.UserId == message.SenderId)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ReadSequence, sequence).SetProperty(m => m.DeliveredSequence, sequence), cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ReadSequence, sequence).SetProperty(m => m.DeliveredSequence, sequence), CancellationToken.None).ConfigureAwait(false);
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             return new AppendResult(new ChatMessage(message.RoomId, sequence, message.ClientMessageId, message.SenderId, message.Body, DateTimeOffset.FromUnixTimeMilliseconds(message.SentAt.ToUnixTimeMilliseconds())), Duplicate: false);
         }
         catch (DbUpdateException ex) when (IsUniqueViolation(ex))
         {
             // A concurrent send with the same client message id won; its transaction is committed, ours rolled back.
             db.ChangeTracker.Clear();
-            var stored = await FindByClientIdAsync(messages, message.RoomId, message.ClientMessageId, cancellationToken).ConfigureAwait(false);
+            var stored = await FindByClientIdAsync(messages, message.RoomId, message.ClientMessageId, CancellationToken.None).ConfigureAwait(false);
             return new AppendResult(stored ?? throw new InvalidOperationException("A unique violation on a client message id that is not stored.", ex), Duplicate: true);
         }
     });

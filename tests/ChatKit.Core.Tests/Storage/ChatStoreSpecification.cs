@@ -51,6 +51,23 @@ public abstract class ChatStoreSpecification
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Concurrent_appends_of_one_client_message_id_store_it_once()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "r", "alice");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+            await store.AppendMessageAsync(new NewMessage(room, i % 2 == 0 ? "same" : $"other{i}", "alice", $"body {i}", Now), CancellationToken.None))));
+
+        var same = results.Where(r => r.Message.ClientMessageId == "same").ToList();
+        Assert.Single(same, r => !r.Duplicate);
+        Assert.Single(same.Select(r => r.Message.Sequence).Distinct());
+        var stored = await store.GetMessagesAsync(room, new MessageRange(0, null, 100), CancellationToken.None);
+        Assert.Equal(21, stored.Count);
+        Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), stored.Select(m => m.Sequence));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Message_ranges_page_from_either_end_in_ascending_order()
     {
         var store = await CreateStoreAsync();
