@@ -2,12 +2,9 @@ using System.Diagnostics;
 using ChatKit.Engine;
 using ChatKit.Model;
 using ChatKit.Storage;
-using ChatKit.Storage.EfCore;
-using ChatKit.Storage.EfCore.Migrations;
 using ChatKit.Storage.EfCore.Options;
 using ChatKit.Storage.EfCore.Tests;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,7 +28,7 @@ internal static class StorageBenchmark
         try
         {
             progress("SQLite (file, WAL)");
-            var sqlite = await CreateStoreAsync(EfCoreStorageProvider.Sqlite, $"Data Source={sqliteFile}");
+            var sqlite = await StoreFactory.CreateAsync(EfCoreStorageProvider.Sqlite, $"Data Source={sqliteFile}");
             results.Add(await MeasureAsync("SQLite (file, WAL)", sqlite, sends / 4, historyRoomSize, room => SeedSqliteAsync(sqliteFile, room, historyRoomSize)));
         }
         finally
@@ -43,7 +40,7 @@ internal static class StorageBenchmark
         progress("PostgreSQL 15 (fsync on)");
         await using var server = await PostgresServer.StartAsync(durable: true);
         var database = await server.CreateDatabaseAsync();
-        var postgres = await CreateStoreAsync(EfCoreStorageProvider.PostgreSql, database);
+        var postgres = await StoreFactory.CreateAsync(EfCoreStorageProvider.PostgreSql, database);
         results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, historyRoomSize, room => SeedPostgresAsync(database, room, historyRoomSize)));
         return results;
     }
@@ -105,29 +102,6 @@ internal static class StorageBenchmark
         services.AddSingleton(store);
         services.AddChatKitCore(o => o.MaxOutboundBufferBytes = 64 * 1024 * 1024);
         return services.BuildServiceProvider().GetRequiredService<ChatEngine>();
-    }
-
-    private static async Task<IChatStore> CreateStoreAsync(EfCoreStorageProvider provider, string connectionString)
-    {
-        var services = new ServiceCollection();
-        services.AddDbContextFactory<ChatKitDbContext>(o =>
-        {
-            if (provider == EfCoreStorageProvider.PostgreSql)
-            {
-                o.UseNpgsql(connectionString);
-            }
-            else
-            {
-                o.UseSqlite(connectionString);
-            }
-        });
-        var factory = services.BuildServiceProvider().GetRequiredService<IDbContextFactory<ChatKitDbContext>>();
-        await using (var db = await factory.CreateDbContextAsync())
-        {
-            await ChatKitSchema.MigrateAsync(db, provider, TimeProvider.System, CancellationToken.None);
-        }
-
-        return new EfCoreChatStore<ChatKitDbContext>(factory);
     }
 
     /// <summary>Writes a room's history straight into the tables (setting up a million messages through sends would take too long).</summary>
