@@ -5,6 +5,8 @@ using ChatKit.Benchmarks;
 
 // Usage: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- storage [--sends N] [--history-room N] [--out docs/benchmarks.md]
 var sends = Option("--sends", 20_000);
+var senders = Option("--senders", 32);
+var stores = args.SkipWhile(a => a != "--stores").Skip(1).FirstOrDefault() ?? "memory,sqlite,postgres";
 var historyRoom = Option("--history-room", 1_000_000);
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/benchmarks.md";
 if (args.FirstOrDefault() != "storage")
@@ -13,7 +15,7 @@ if (args.FirstOrDefault() != "storage")
     return 2;
 }
 
-var results = await StorageBenchmark.RunAsync(sends, historyRoom, step => Console.WriteLine($"[{TimeProvider.System.GetLocalNow():HH:mm:ss}] {step}..."));
+var results = await StorageBenchmark.RunAsync(sends, senders, historyRoom, stores, step => Console.WriteLine($"[{TimeProvider.System.GetLocalNow():HH:mm:ss}] {step}..."));
 var text = new StringBuilder();
 var inv = CultureInfo.InvariantCulture;
 text.AppendLine("# ChatKit benchmarks").AppendLine();

@@ -18,53 +18,65 @@ namespace ChatKit.Benchmarks;
 /// </summary>
 internal static class StorageBenchmark
 {
-    public static async Task<IReadOnlyList<StorageResult>> RunAsync(int sends, int historyRoomSize, Action<string> progress)
+    public static async Task<IReadOnlyList<StorageResult>> RunAsync(int sends, int senders, int historyRoomSize, string stores, Action<string> progress)
     {
         var results = new List<StorageResult>();
-        progress("in-memory store");
-        results.Add(await MeasureAsync("in-memory", new InMemoryChatStore(), sends, historyRoomSize: 0, seed: null));
+        if (stores.Contains("memory", StringComparison.Ordinal))
+        {
+            progress("in-memory store");
+            results.Add(await MeasureAsync("in-memory", new InMemoryChatStore(), sends, senders, historyRoomSize: 0, seed: null));
+        }
+
+        if (stores.Contains("sqlite", StringComparison.Ordinal))
+        {
+            results.Add(await MeasureSqliteAsync(sends, senders, historyRoomSize, progress));
+        }
+
+        if (stores.Contains("postgres", StringComparison.Ordinal))
+        {
+            progress("PostgreSQL 15 (fsync on)");
+            await using var server = await PostgresServer.StartAsync(durable: true);
+            var database = await server.CreateDatabaseAsync();
+            var postgres = await StoreFactory.CreateAsync(EfCoreStorageProvider.PostgreSql, database);
+            results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, senders, historyRoomSize, room => SeedPostgresAsync(database, room, historyRoomSize)));
+        }
+
+        return results;
+    }
+
+    private static async Task<StorageResult> MeasureSqliteAsync(int sends, int senders, int historyRoomSize, Action<string> progress)
+    {
 
         var sqliteFile = Path.Combine(Path.GetTempPath(), $"chatkit-bench-{Guid.NewGuid():N}.db");
         try
         {
             progress("SQLite (file, WAL)");
             var sqlite = await StoreFactory.CreateAsync(EfCoreStorageProvider.Sqlite, $"Data Source={sqliteFile}");
-            results.Add(await MeasureAsync("SQLite (file, WAL)", sqlite, sends / 4, historyRoomSize, room => SeedSqliteAsync(sqliteFile, room, historyRoomSize)));
+            return await MeasureAsync("SQLite (file, WAL)", sqlite, sends, senders, historyRoomSize, room => SeedSqliteAsync(sqliteFile, room, historyRoomSize));
         }
         finally
         {
             SqliteConnection.ClearAllPools();
             File.Delete(sqliteFile);
         }
-
-        progress("PostgreSQL 15 (fsync on)");
-        await using var server = await PostgresServer.StartAsync(durable: true);
-        var database = await server.CreateDatabaseAsync();
-        var postgres = await StoreFactory.CreateAsync(EfCoreStorageProvider.PostgreSql, database);
-        results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, historyRoomSize, room => SeedPostgresAsync(database, room, historyRoomSize)));
-        return results;
     }
 
-    private static async Task<StorageResult> MeasureAsync(string name, IChatStore store, int sends, int historyRoomSize, Func<string, Task>? seed)
+    private static async Task<StorageResult> MeasureAsync(string name, IChatStore store, int sends, int senders, int historyRoomSize, Func<string, Task>? seed)
     {
-        const int Senders = 32;
         const int Rooms = 32;
         var engine = NewEngine(store);
         var rooms = new List<string>();
         for (var r = 0; r < Rooms; r++)
         {
-            rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, Enumerable.Range(0, Senders).Select(i => $"u{i}").ToList(), CancellationToken.None)).Id);
+            // Sender s sends to rooms (s + k * senders) % Rooms; those are the rooms it is a member of.
+            var members = Enumerable.Range(0, senders).Where(s => Enumerable.Range(0, Rooms).Any(k => (s + (k * senders)) % Rooms == r)).Select(s => $"u{s}").ToList();
+            rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, members, CancellationToken.None)).Id);
         }
 
+        // A first round, not timed, compiles the hot paths and fills pools and caches.
+        await SendAllAsync(engine, rooms, senders, Math.Min(sends, 20_000), "warm");
         var started = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, Senders).Select(async s =>
-        {
-            var user = new ChatUser($"u{s}", $"User {s}");
-            for (var i = s; i < sends; i += Senders)
-            {
-                await engine.SendAsync(user, rooms[i % Rooms], $"m{i}", "a message of a typical length, about sixty bytes long", CancellationToken.None);
-            }
-        }));
+        await SendAllAsync(engine, rooms, senders, sends, "m");
         var perSecond = sends / Stopwatch.GetElapsedTime(started).TotalSeconds;
 
         double? p50 = null, p99 = null;
@@ -94,6 +106,16 @@ internal static class StorageBenchmark
 
         return new StorageResult(name, sends, perSecond, historyRoomSize > 0 && seed is not null ? historyRoomSize : null, p50, p99);
     }
+
+    private static Task SendAllAsync(ChatEngine engine, List<string> rooms, int senders, int sends, string prefix) =>
+        Task.WhenAll(Enumerable.Range(0, senders).Select(async s =>
+        {
+            var user = new ChatUser($"u{s}", $"User {s}");
+            for (var i = s; i < sends; i += senders)
+            {
+                await engine.SendAsync(user, rooms[i % rooms.Count], $"{prefix}{i}", "a message of a typical length, about sixty bytes long", CancellationToken.None);
+            }
+        }));
 
     private static ChatEngine NewEngine(IChatStore store)
     {

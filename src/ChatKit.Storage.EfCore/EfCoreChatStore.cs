@@ -6,6 +6,7 @@ using ChatKit.Protocol;
 using ChatKit.Storage.EfCore.Model;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace ChatKit.Storage.EfCore;
@@ -232,7 +233,7 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
                 batch.Add(pending);
             }
 
-            if (batch.Count > 1 && await TryAppendBatchAsync(batch).ConfigureAwait(false))
+            if (await TryAppendBatchAsync(batch).ConfigureAwait(false))
             {
                 continue;
             }
@@ -251,12 +252,26 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
         }
     }
 
-    /// <summary>Stores a batch in one transaction; returns <see langword="false"/> when it must be retried message by message.</summary>
+    /// <summary>
+    /// Stores a batch in one transaction; returns <see langword="false"/> when it must be retried message by message.
+    /// The first attempt assumes every client message id is new; when one is already stored, the batch runs again
+    /// checking for stored ones first.
+    /// </summary>
     private async Task<bool> TryAppendBatchAsync(List<PendingAppend> batch)
     {
+        var messages = batch.Select(p => p.Message).ToList();
         try
         {
-            var results = await QueryAsync(db => AppendBatchAsync(db, batch)).ConfigureAwait(false);
+            AppendResult[] results;
+            try
+            {
+                results = await QueryAsync(db => AppendBatchAsync(db, messages, checkStored: false)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUniqueViolation(ex))
+            {
+                results = await QueryAsync(db => AppendBatchAsync(db, messages, checkStored: true)).ConfigureAwait(false);
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion.TrySetResult(results[i]);
@@ -264,11 +279,7 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
 
             return true;
         }
-        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
-        {
-            return false;
-        }
-        catch (Exception ex) when (IsConflict(ex) || ex is KeyNotFoundException)
+        catch (Exception ex) when (IsRetryableAlone(ex))
         {
             return false;
         }
@@ -283,77 +294,52 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
         }
     }
 
-    private static async Task<AppendResult[]> AppendBatchAsync(TContext db, List<PendingAppend> batch)
+    private static async Task<AppendResult[]> AppendBatchAsync(TContext db, List<NewMessage> messages, bool checkStored)
     {
-        var results = new AppendResult[batch.Count];
         var transaction = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
         await using var _ = transaction.ConfigureAwait(false);
+        var results = db.Database.GetDbConnection() is NpgsqlConnection connection
+            ? await PostgreSqlAppendBatch.AppendAsync(connection, (NpgsqlTransaction)transaction.GetDbTransaction(), messages, checkStored).ConfigureAwait(false)
+            : await AppendBatchWithEfAsync(db, messages).ConfigureAwait(false);
+        await transaction.CommitAsync().ConfigureAwait(false);
+        return results;
+    }
 
-        var roomIds = batch.Select(p => p.Message.RoomId).Distinct(StringComparer.Ordinal).ToList();
-        var clientIds = batch.Select(p => p.Message.ClientMessageId).Distinct(StringComparer.Ordinal).ToList();
+    /// <summary>The batch through EF Core, for providers without a set-based path (SQLite writes in-process, so its statements are cheap).</summary>
+    private static async Task<AppendResult[]> AppendBatchWithEfAsync(TContext db, List<NewMessage> batch)
+    {
+        var roomIds = batch.Select(m => m.RoomId).Distinct(StringComparer.Ordinal).ToList();
+        var clientIds = batch.Select(m => m.ClientMessageId).Distinct(StringComparer.Ordinal).ToList();
         var stored = (await db.Set<ChatMessageRow>().AsNoTracking()
                 .Where(m => roomIds.Contains(m.RoomId) && clientIds.Contains(m.ClientMessageId))
                 .ToListAsync().ConfigureAwait(false))
             .ToDictionary(m => (m.RoomId, m.ClientMessageId), ToMessage);
+        var plan = AppendPlan.Create(batch, stored);
 
-        // New messages by room, in arrival order; a client id twice in one batch is stored once.
-        var firstOfKey = new Dictionary<(string, string), int>();
-        var newByRoom = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var message = batch[i].Message;
-            var key = (message.RoomId, message.ClientMessageId);
-            if (stored.ContainsKey(key) || !firstOfKey.TryAdd(key, i))
-            {
-                continue;
-            }
-
-            if (!newByRoom.TryGetValue(message.RoomId, out var indexes))
-            {
-                newByRoom[message.RoomId] = indexes = [];
-            }
-
-            indexes.Add(i);
-        }
-
-        // Counters in room order, so concurrent batches on other nodes take row locks in the same order.
-        var sequences = new long[batch.Count];
-        foreach (var (roomId, indexes) in newByRoom)
+        var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (roomId, indexes) in plan.NewByRoom)
         {
             var count = (long)indexes.Count;
-            var last = await db.Database
+            var counter = await db.Database
                 .SqlQuery<long>($"UPDATE chatkit_rooms SET last_sequence = last_sequence + {count} WHERE id = {roomId} RETURNING last_sequence AS \"Value\"")
                 .ToListAsync().ConfigureAwait(false);
-            if (last.Count == 0)
+            if (counter.Count > 0)
             {
-                throw new KeyNotFoundException($"Room '{roomId}' does not exist.");
-            }
-
-            for (var j = 0; j < indexes.Count; j++)
-            {
-                sequences[indexes[j]] = last[0] - count + 1 + j;
+                last[roomId] = counter[0];
             }
         }
 
-        var rows = new List<ChatMessageRow>();
-        foreach (var indexes in newByRoom.Values)
+        plan.AssignSequences(last);
+        var rows = plan.NewMessages();
+        db.Set<ChatMessageRow>().AddRange(rows.Select(m => new ChatMessageRow
         {
-            foreach (var i in indexes)
-            {
-                var message = batch[i].Message;
-                rows.Add(new ChatMessageRow
-                {
-                    RoomId = message.RoomId,
-                    Sequence = sequences[i],
-                    ClientMessageId = message.ClientMessageId,
-                    SenderId = message.SenderId,
-                    Body = message.Body,
-                    SentAtMs = message.SentAt.ToUnixTimeMilliseconds(),
-                });
-            }
-        }
-
-        db.Set<ChatMessageRow>().AddRange(rows);
+            RoomId = m.RoomId,
+            Sequence = m.Sequence,
+            ClientMessageId = m.ClientMessageId,
+            SenderId = m.SenderId,
+            Body = m.Body,
+            SentAtMs = m.SentAt.ToUnixTimeMilliseconds(),
+        }));
         await db.SaveChangesAsync().ConfigureAwait(false);
         foreach (var read in rows.GroupBy(r => (r.RoomId, r.SenderId)).Select(g => (g.Key.RoomId, g.Key.SenderId, Sequence: g.Max(r => r.Sequence))))
         {
@@ -361,24 +347,21 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.ReadSequence, read.Sequence).SetProperty(m => m.DeliveredSequence, read.Sequence)).ConfigureAwait(false);
         }
 
-        await transaction.CommitAsync().ConfigureAwait(false);
-
-        var created = rows.ToDictionary(r => (r.RoomId, r.ClientMessageId), ToMessage);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var key = (batch[i].Message.RoomId, batch[i].Message.ClientMessageId);
-            results[i] = stored.TryGetValue(key, out var existing)
-                ? new AppendResult(existing, Duplicate: true)
-                : new AppendResult(created[key], Duplicate: firstOfKey[key] != i);
-        }
-
-        return results;
+        return plan.Results();
     }
 
-    /// <summary>A deadlock or serialization failure between concurrent transactions: retrying alone will succeed.</summary>
-    private static bool IsConflict(Exception exception) =>
-        exception is ChatException { InnerException: PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } }
-        || exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+    /// <summary>
+    /// Why a batch can fail where its messages, retried one at a time, will each get their own answer: a concurrent
+    /// duplicate client message id, a deadlock or serialization failure, or a room that does not exist.
+    /// </summary>
+    private static bool IsRetryableAlone(Exception exception) =>
+        exception is KeyNotFoundException || IsUniqueViolation(exception) || Unwrap(exception) is PostgresException
+        {
+            SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
+        };
+
+    private static Exception Unwrap(Exception exception) =>
+        exception is ChatException or DbUpdateException && exception.InnerException is { } inner ? Unwrap(inner) : exception;
 
     private ValueTask<AppendResult> AppendOneAsync(NewMessage message) => QueryAsync(async db =>
 
@@ -472,7 +455,7 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
         return row is null ? null : ToMessage(row);
     }
 
-    private static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    private static bool IsUniqueViolation(Exception exception) => Unwrap(exception) switch
     {
         PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
         SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067,

@@ -33,6 +33,7 @@ public sealed partial class ChatEngine
     private readonly IChatBackplane _backplane;
     private readonly IPresenceTracker _presence;
     private readonly IRoomAuthorizer _authorizer;
+    private readonly RoomMembershipCache _cache;
     private readonly TimeProvider _time;
     private readonly ILogger<ChatEngine> _logger;
     private readonly TypingTracker _typing = new();
@@ -44,6 +45,7 @@ public sealed partial class ChatEngine
         IChatBackplane backplane,
         IPresenceTracker presence,
         IRoomAuthorizer authorizer,
+        RoomMembershipCache cache,
         IOptions<ChatKitOptions> options,
         TimeProvider time,
         ILogger<ChatEngine> logger)
@@ -53,6 +55,7 @@ public sealed partial class ChatEngine
         _backplane = backplane;
         _presence = presence;
         _authorizer = authorizer;
+        _cache = cache;
         _time = time;
         _logger = logger;
         Options = options.Value;
@@ -167,7 +170,7 @@ public sealed partial class ChatEngine
     /// <summary>Joins a public room (harmless when already a member).</summary>
     public async Task<RoomInfo> JoinAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
     {
-        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var (room, membership) = await LoadFreshAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         RejectDirect(room);
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Join), cancellationToken).ConfigureAwait(false);
         if (membership is null)
@@ -188,7 +191,7 @@ public sealed partial class ChatEngine
     /// <summary>Leaves a room.</summary>
     public async Task LeaveAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
     {
-        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var (room, membership) = await LoadFreshAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         RejectDirect(room);
         if (membership is null)
         {
@@ -205,7 +208,7 @@ public sealed partial class ChatEngine
     /// <summary>Adds a user to a group room (owners and admins).</summary>
     public async Task<MemberInfo> InviteAsync(ChatUser user, string? roomId, string? userId, string? role, CancellationToken cancellationToken)
     {
-        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var (room, membership) = await LoadFreshAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         var target = InputRules.UserId(userId);
         var targetRole = InputRules.InviteRole(role);
         RejectDirect(room);
@@ -228,7 +231,7 @@ public sealed partial class ChatEngine
     /// <summary>Removes a member from a group room (owners and admins).</summary>
     public async Task RemoveMemberAsync(ChatUser user, string? roomId, string? userId, CancellationToken cancellationToken)
     {
-        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var (room, membership) = await LoadFreshAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         var target = InputRules.UserId(userId);
         RejectDirect(room);
         var targetMembership = await _store.GetMemberAsync(room.Id, target, cancellationToken).ConfigureAwait(false);
@@ -247,7 +250,7 @@ public sealed partial class ChatEngine
     /// <summary>A room's members, in the order they joined.</summary>
     public async Task<IReadOnlyList<MemberInfo>> GetMembersAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
     {
-        var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
+        var (room, membership) = await LoadFreshAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Read), cancellationToken).ConfigureAwait(false);
         var members = await _store.GetMembersAsync(room.Id, cancellationToken).ConfigureAwait(false);
         var names = await GetNamesAsync(members.Select(m => m.Member.UserId), cancellationToken).ConfigureAwait(false);
@@ -511,7 +514,34 @@ public sealed partial class ChatEngine
         return ToInfo(membership, names);
     }
 
-    private async Task<(Room Room, RoomMember? Membership)> LoadAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
+    /// <summary>The room and the user's membership for a frequent request, from this node's cache when it has them.</summary>
+    private async ValueTask<(Room Room, RoomMember? Membership)> LoadAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
+    {
+        var id = InputRules.RoomId(roomId);
+        if (!_cache.TryGetRoom(id, out var room))
+        {
+            room = await _store.GetRoomAsync(id, cancellationToken).ConfigureAwait(false)
+                ?? throw new ChatException(ChatErrorCodes.NotFound, $"Room {id} does not exist.");
+            _cache.Remember(room);
+        }
+
+        if (_cache.TryGetMember(id, user.Id, out var cached))
+        {
+            return (room, cached);
+        }
+
+        var generation = _cache.Generation;
+        var membership = await _store.GetMemberAsync(id, user.Id, cancellationToken).ConfigureAwait(false);
+        if (membership is not null)
+        {
+            _cache.Remember(membership, generation);
+        }
+
+        return (room, membership);
+    }
+
+    /// <summary>The room and the user's membership as the store has them now, for membership changes and member lists.</summary>
+    private async Task<(Room Room, RoomMember? Membership)> LoadFreshAsync(ChatUser user, string? roomId, CancellationToken cancellationToken)
     {
         var id = InputRules.RoomId(roomId);
         var room = await _store.GetRoomAsync(id, cancellationToken).ConfigureAwait(false)
@@ -566,6 +596,7 @@ public sealed partial class ChatEngine
 
     private async Task PublishMemberLeftAsync(string roomId, string userId, string reason, string by, CancellationToken cancellationToken)
     {
+        _cache.Forget(roomId, userId);
         var left = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.MemberLeft, Room = roomId, User = userId, Reason = reason, By = by });
         await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, roomId, roomId, 0, left), cancellationToken).ConfigureAwait(false);
         var removed = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.RoomRemoved, Room = roomId, Reason = reason, By = by });

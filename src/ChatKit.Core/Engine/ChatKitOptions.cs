@@ -42,6 +42,14 @@ public sealed class ChatKitOptions
     /// <summary>How long closing a connection may wait for the client before the socket is dropped. Default 5 seconds.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a node remembers that a user is a member of a room, sparing the store a read on every send, history
+    /// page, typing signal and receipt. Removals made through ChatKit take effect at once on every node where the
+    /// user is connected; this bounds how long a removal made elsewhere (directly in the database, or while the
+    /// backplane was down) can go unnoticed. Zero turns the memory off. Default 30 seconds.
+    /// </summary>
+    public TimeSpan MembershipCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The longest room name in characters. Default 100.</summary>
     public int MaxRoomNameLength { get; set; } = 100;
 }

@@ -35,6 +35,11 @@ internal sealed class ChatKitOptionsValidator : IValidateOptions<ChatKitOptions>
         PositiveTime(options.TypingTimeout, nameof(options.TypingTimeout));
         PositiveTime(options.HelloTimeout, nameof(options.HelloTimeout));
         PositiveTime(options.CloseTimeout, nameof(options.CloseTimeout));
+        if (options.MembershipCacheDuration < TimeSpan.Zero)
+        {
+            errors.Add($"ChatKit:MembershipCacheDuration must be zero (off) or a positive time span such as \"00:00:30\" (it is {options.MembershipCacheDuration}).");
+        }
+
         if (options.MaxMessageBytes > 0 && options.MaxFrameBytes > 0 && options.MaxMessageBytes + 1024 > options.MaxFrameBytes)
         {
             errors.Add($"ChatKit:MaxFrameBytes ({options.MaxFrameBytes}) must exceed ChatKit:MaxMessageBytes ({options.MaxMessageBytes}) by at least 1024 so a full message fits in a frame with its fields.");

@@ -36,6 +36,7 @@ public static class ChatKitCoreServiceCollectionExtensions
         services.TryAddSingleton<IPresenceTracker, InMemoryPresenceTracker>();
         services.TryAddSingleton<IRoomAuthorizer, MembershipRoomAuthorizer>();
         services.TryAddSingleton<MembershipRoomAuthorizer>();
+        services.TryAddSingleton<RoomMembershipCache>();
         services.TryAddSingleton<ConnectionRegistry>();
         services.TryAddSingleton<IBackplaneReceiver>(sp => sp.GetRequiredService<ConnectionRegistry>());
         services.TryAddSingleton(sp => new Lazy<IChatBackplane>(sp.GetRequiredService<IChatBackplane>));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using ChatKit.Backplane;
+using ChatKit.Engine;
 using Microsoft.Extensions.Logging;
 
 namespace ChatKit.Sessions;
@@ -15,12 +16,14 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
     private readonly ConcurrentDictionary<string, ImmutableArray<ChatSession>> _byRoom = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ImmutableArray<ChatSession>> _byUser = new(StringComparer.Ordinal);
     private readonly Lazy<IChatBackplane> _backplane;
+    private readonly RoomMembershipCache _memberships;
     private readonly ILogger<ConnectionRegistry> _logger;
 
     /// <summary>Creates the registry. The backplane is resolved lazily because it delivers back into this registry.</summary>
-    public ConnectionRegistry(Lazy<IChatBackplane> backplane, ILogger<ConnectionRegistry> logger)
+    public ConnectionRegistry(Lazy<IChatBackplane> backplane, RoomMembershipCache memberships, ILogger<ConnectionRegistry> logger)
     {
         _backplane = backplane;
+        _memberships = memberships;
         _logger = logger;
     }
 
@@ -34,6 +37,12 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
     /// <inheritdoc />
     public void Receive(BackplaneMessage message)
     {
+        if (message is { Kind: BackplaneMessageKind.RoomLeft or BackplaneMessageKind.RoomJoined, RoomId: not null })
+        {
+            // A membership changed, possibly on another node: this node must not act on what it remembers of it.
+            _memberships.Forget(message.RoomId, message.Target);
+        }
+
         switch (message.Kind)
         {
             case BackplaneMessageKind.RoomFrame when _byRoom.TryGetValue(message.Target, out var sessions):

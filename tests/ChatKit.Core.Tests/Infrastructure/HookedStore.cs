@@ -8,6 +8,18 @@ internal sealed class HookedStore : IChatStore
 {
     private readonly InMemoryChatStore _inner = new();
     private int _membershipCalls;
+    private int _memberReads;
+    private Func<RoomMember?, ValueTask>? _afterMemberRead;
+
+    /// <summary>How many single memberships were read.</summary>
+    public int MemberReads => Volatile.Read(ref _memberReads);
+
+    /// <summary>Runs once, after the next single membership read and before it returns.</summary>
+    public Func<RoomMember?, ValueTask>? AfterMemberRead
+    {
+        get => Volatile.Read(ref _afterMemberRead);
+        set => Volatile.Write(ref _afterMemberRead, value);
+    }
 
     /// <summary>Runs after the n-th (1-based) membership read, before it returns.</summary>
     public Func<int, ValueTask>? AfterMembershipsRead { get; set; }
@@ -37,7 +49,17 @@ internal sealed class HookedStore : IChatStore
 
     public ValueTask<bool> RemoveMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => _inner.RemoveMemberAsync(roomId, userId, cancellationToken);
 
-    public ValueTask<RoomMember?> GetMemberAsync(string roomId, string userId, CancellationToken cancellationToken) => _inner.GetMemberAsync(roomId, userId, cancellationToken);
+    public async ValueTask<RoomMember?> GetMemberAsync(string roomId, string userId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _memberReads);
+        var member = await _inner.GetMemberAsync(roomId, userId, cancellationToken);
+        if (Interlocked.Exchange(ref _afterMemberRead, null) is { } hook)
+        {
+            await hook(member);
+        }
+
+        return member;
+    }
 
     public ValueTask<IReadOnlyList<MemberState>> GetMembersAsync(string roomId, CancellationToken cancellationToken) => _inner.GetMembersAsync(roomId, cancellationToken);
 

@@ -68,6 +68,40 @@ public abstract class ChatStoreSpecification
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Retries_among_new_messages_get_the_stored_answer_and_leave_no_gap()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "r", "alice", "bob");
+        var originals = new List<ChatMessage>();
+        for (var i = 0; i < 10; i++)
+        {
+            originals.Add((await store.AppendMessageAsync(new NewMessage(room, $"c{i}", "alice", $"first {i}", Now), CancellationToken.None)).Message);
+        }
+
+        // Retries of all ten race with twenty new messages from two senders, so they share batches.
+        var retries = Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
+            await store.AppendMessageAsync(new NewMessage(room, $"c{i}", "alice", $"retry {i}", Now.AddSeconds(1)), CancellationToken.None)));
+        var fresh = Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
+            await store.AppendMessageAsync(new NewMessage(room, $"n{i}", i % 2 == 0 ? "alice" : "bob", $"new {i}", Now), CancellationToken.None)));
+        var retried = await Task.WhenAll(retries);
+        var added = await Task.WhenAll(fresh);
+
+        Assert.All(retried, r => Assert.True(r.Duplicate));
+        Assert.Equal(originals, retried.Select(r => r.Message).OrderBy(m => m.Sequence));
+        Assert.All(added, r => Assert.False(r.Duplicate));
+        Assert.Equal(Enumerable.Range(11, 20).Select(i => (long)i), added.Select(r => r.Message.Sequence).Order());
+        var stored = await store.GetMessagesAsync(room, new MessageRange(0, null, 100), CancellationToken.None);
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), stored.Select(m => m.Sequence));
+        Assert.Equal(originals, stored.Take(10));
+        var members = (await store.GetMembersAsync(room, CancellationToken.None)).ToDictionary(m => m.Member.UserId, m => m.State);
+        foreach (var sender in new[] { "alice", "bob" })
+        {
+            var last = added.Where(r => r.Message.SenderId == sender).Max(r => r.Message.Sequence);
+            Assert.Equal(new ReadState(last, last), members[sender]);
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Message_ranges_page_from_either_end_in_ascending_order()
     {
         var store = await CreateStoreAsync();
