@@ -414,6 +414,12 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<ChatMessage>>(async db =>
     {
+        if (db.Database.GetDbConnection() is NpgsqlConnection connection)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await PostgreSqlHistory.GetMessagesAsync(connection, roomId, range, cancellationToken).ConfigureAwait(false);
+        }
+
         var after = range.After ?? 0;
         var before = range.Before ?? long.MaxValue;
         var query = db.Set<ChatMessageRow>().AsNoTracking().Where(m => m.RoomId == roomId && m.Sequence > after && m.Sequence < before);
