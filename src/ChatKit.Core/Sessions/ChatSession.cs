@@ -259,7 +259,9 @@ public sealed partial class ChatSession : IAsyncDisposable
     internal void EnqueueRoomFrame(string roomId, long sequence, ReadOnlyMemory<byte> frame) =>
         Enqueue(new OutboundItem(sequence > 0 ? OutboundKind.RoomMessage : OutboundKind.Event, roomId, sequence, frame, null));
 
-    internal void EnqueueSubscribe(string roomId, long joinedAt, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Subscribe, roomId, joinedAt, frame, null));
+    internal void EnqueueSubscribe(string roomId, long joinedAt, ReadOnlyMemory<byte> frame, Task ready) => Enqueue(new OutboundItem(OutboundKind.Subscribe, roomId, joinedAt, frame, ready));
+
+    internal void EnqueueCatchUp() => Enqueue(new OutboundItem(OutboundKind.CatchUp, null, 0, ReadOnlyMemory<byte>.Empty, null));
 
     internal void EnqueueUnsubscribe(string roomId, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Unsubscribe, roomId, 0, frame, null));
 
@@ -386,9 +388,22 @@ public sealed partial class ChatSession : IAsyncDisposable
                 break;
             case OutboundKind.Subscribe when _started:
                 await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
+
+                // Once the backplane carries the room here, the store read below misses nothing live traffic won't bring.
+                await ((Task)item.State!).WaitAsync(cancellationToken).ConfigureAwait(false);
                 if (!await SubscribeAsync(item.Room!, item.Sequence, cancellationToken).ConfigureAwait(false))
                 {
                     return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case OutboundKind.CatchUp when _started:
+                foreach (var (room, cursor) in _cursors.ToList())
+                {
+                    if (!await SubscribeAsync(room, cursor, cancellationToken).ConfigureAwait(false))
+                    {
+                        return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 break;
@@ -619,19 +634,17 @@ public sealed partial class ChatSession : IAsyncDisposable
             return;
         }
 
-        // Subscribe first, then queue the start: a live message queued before the start was stored before the start
-        // reads the rooms' positions, so it is at or below its room's cursor and the start's catch-up covers it.
-        if (!_registry.Add(this))
+        // Subscribe first, and wait until the backplane carries the user's and the rooms' traffic here; then queue
+        // the start. The start reads the rooms' latest positions after that, so what is stored later arrives live,
+        // and what was stored earlier (live items queued before the start included) its catch-up sends.
+        if (!await _registry.AddAsync(this).ConfigureAwait(false))
         {
             return;
         }
 
-        var positions = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var membership in await _engine.Store.GetMembershipsAsync(User.Id, cancellationToken).ConfigureAwait(false))
-        {
-            _registry.Subscribe(this, membership.Room.Id);
-            positions[membership.Room.Id] = membership.LatestSequence;
-        }
+        var memberships = await _engine.Store.GetMembershipsAsync(User.Id, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(memberships.Select(m => _registry.Subscribe(this, m.Room.Id))).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var positions = memberships.ToDictionary(m => m.Room.Id, m => m.LatestSequence, StringComparer.Ordinal);
 
         _helloDone = true;
         Enqueue(new OutboundItem(OutboundKind.Start, null, 0, ReadOnlyMemory<byte>.Empty, new StartRequest(hello, positions)));

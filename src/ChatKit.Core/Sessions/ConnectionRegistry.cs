@@ -15,6 +15,8 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
     private readonly Lock _sync = new();
     private readonly ConcurrentDictionary<string, ImmutableArray<ChatSession>> _byRoom = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ImmutableArray<ChatSession>> _byUser = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task> _roomReady = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task> _userReady = new(StringComparer.Ordinal);
     private readonly Lazy<IChatBackplane> _backplane;
     private readonly RoomMembershipCache _memberships;
     private readonly ILogger<ConnectionRegistry> _logger;
@@ -62,8 +64,8 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
             case BackplaneMessageKind.RoomJoined when message.RoomId is not null && _byUser.TryGetValue(message.Target, out var sessions):
                 foreach (var session in sessions)
                 {
-                    Subscribe(session, message.RoomId);
-                    session.EnqueueSubscribe(message.RoomId, message.Sequence, message.Frame);
+                    var ready = Subscribe(session, message.RoomId);
+                    session.EnqueueSubscribe(message.RoomId, message.Sequence, message.Frame, ready);
                 }
 
                 break;
@@ -78,13 +80,33 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
         }
     }
 
-    /// <summary>
-    /// Adds a session that said hello; it receives its user's traffic from now on. Returns <see langword="false"/>
-    /// when the session was already removed (torn down while its hello was running). Adding twice is harmless.
-    /// </summary>
-    internal bool Add(ChatSession session)
+    /// <inheritdoc />
+    public bool HasRoom(string roomId) => _byRoom.ContainsKey(roomId);
+
+    /// <inheritdoc />
+    public bool HasUser(string userId) => _byUser.ContainsKey(userId);
+
+    /// <inheritdoc />
+    public void Resynchronize()
     {
-        bool first;
+        foreach (var sessions in _byUser.Values)
+        {
+            foreach (var session in sessions)
+            {
+                session.EnqueueCatchUp();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a session that said hello; it receives its user's traffic once the returned task completes. Returns
+    /// <see langword="false"/> when the session was already removed (torn down while its hello was running).
+    /// Adding twice is harmless.
+    /// </summary>
+    internal async Task<bool> AddAsync(ChatSession session)
+    {
+        TaskCompletionSource? started = null;
+        Task ready;
         lock (_sync)
         {
             if (session.Unregistered)
@@ -97,14 +119,15 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
                 return true;
             }
 
-            first = AddTo(_byUser, session.User.Id, session);
+            ready = AddTo(_byUser, session.User.Id, session) ? Starting(_userReady, session.User.Id, out started) : Ready(_userReady, session.User.Id);
         }
 
-        if (first)
+        if (started is not null)
         {
-            Forget(static (backplane, user) => backplane.SubscribeUserAsync(user, CancellationToken.None), session.User.Id);
+            Change(static (backplane, user) => backplane.SubscribeUserAsync(user, CancellationToken.None), session.User.Id, started);
         }
 
+        await ready.ConfigureAwait(false);
         return true;
     }
 
@@ -120,22 +143,27 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
             {
                 if (RemoveFrom(_byRoom, room, session))
                 {
+                    _roomReady.Remove(room);
                     emptiedRooms.Add(room);
                 }
             }
 
             session.SubscribedRooms.Clear();
             lastOfUser = RemoveFrom(_byUser, session.User.Id, session);
+            if (lastOfUser)
+            {
+                _userReady.Remove(session.User.Id);
+            }
         }
 
         foreach (var room in emptiedRooms)
         {
-            Forget(static (backplane, room) => backplane.UnsubscribeRoomAsync(room, CancellationToken.None), room);
+            Change(static (backplane, room) => backplane.UnsubscribeRoomAsync(room, CancellationToken.None), room, done: null);
         }
 
         if (lastOfUser)
         {
-            Forget(static (backplane, user) => backplane.UnsubscribeUserAsync(user, CancellationToken.None), session.User.Id);
+            Change(static (backplane, user) => backplane.UnsubscribeUserAsync(user, CancellationToken.None), session.User.Id, done: null);
         }
     }
 
@@ -156,28 +184,35 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
 
         foreach (var room in wanted)
         {
-            Subscribe(session, room);
+            _ = Subscribe(session, room);
         }
     }
 
-    /// <summary>Delivers a room's traffic to the session from now on.</summary>
-    internal void Subscribe(ChatSession session, string roomId)
+    /// <summary>
+    /// Delivers a room's traffic to the session; the returned task completes once the backplane carries the room to
+    /// this node. It never fails: a subscription the backplane could not make is logged, and the backplane
+    /// resynchronizes the connections when it is back.
+    /// </summary>
+    internal Task Subscribe(ChatSession session, string roomId)
     {
-        bool first;
+        TaskCompletionSource? started = null;
+        Task ready;
         lock (_sync)
         {
             if (session.Unregistered || !session.SubscribedRooms.Add(roomId))
             {
-                return;
+                return Ready(_roomReady, roomId);
             }
 
-            first = AddTo(_byRoom, roomId, session);
+            ready = AddTo(_byRoom, roomId, session) ? Starting(_roomReady, roomId, out started) : Ready(_roomReady, roomId);
         }
 
-        if (first)
+        if (started is not null)
         {
-            Forget(static (backplane, room) => backplane.SubscribeRoomAsync(room, CancellationToken.None), roomId);
+            Change(static (backplane, room) => backplane.SubscribeRoomAsync(room, CancellationToken.None), roomId, started);
         }
+
+        return ready;
     }
 
     /// <summary>Stops delivering a room's traffic to the session.</summary>
@@ -192,13 +227,27 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
             }
 
             last = RemoveFrom(_byRoom, roomId, session);
+            if (last)
+            {
+                _roomReady.Remove(roomId);
+            }
         }
 
         if (last)
         {
-            Forget(static (backplane, room) => backplane.UnsubscribeRoomAsync(room, CancellationToken.None), roomId);
+            Change(static (backplane, room) => backplane.UnsubscribeRoomAsync(room, CancellationToken.None), roomId, done: null);
         }
     }
+
+    private static Task Starting(Dictionary<string, Task> readiness, string target, out TaskCompletionSource started)
+    {
+        started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        readiness[target] = started.Task;
+        return started.Task;
+    }
+
+    private static Task Ready(Dictionary<string, Task> readiness, string target) =>
+        readiness.GetValueOrDefault(target) ?? Task.CompletedTask;
 
     private static bool AddTo(ConcurrentDictionary<string, ImmutableArray<ChatSession>> map, string key, ChatSession session)
     {
@@ -230,27 +279,34 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
         return false;
     }
 
-    /// <summary>Starts a backplane subscription change without waiting; a failure is logged, never thrown into fan-out.</summary>
-    private void Forget(Func<IChatBackplane, string, ValueTask> change, string target)
+    /// <summary>
+    /// Runs a backplane subscription change and then completes <paramref name="done"/>, success or not: a failure
+    /// is logged, never thrown into fan-out or a hello.
+    /// </summary>
+    private void Change(Func<IChatBackplane, string, ValueTask> change, string target, TaskCompletionSource? done)
     {
-        ValueTask task;
+        ValueTask pending;
         try
         {
-            task = change(_backplane.Value, target);
+            pending = change(_backplane.Value, target);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogSubscriptionFailed(_logger, ex, target);
+            done?.TrySetResult();
             return;
         }
 
-        if (!task.IsCompletedSuccessfully)
+        if (pending.IsCompletedSuccessfully)
         {
-            _ = ObserveAsync(task, target);
+            done?.TrySetResult();
+            return;
         }
+
+        _ = ObserveAsync(pending, target, done);
     }
 
-    private async Task ObserveAsync(ValueTask task, string target)
+    private async Task ObserveAsync(ValueTask task, string target, TaskCompletionSource? done)
     {
         try
         {
@@ -259,6 +315,10 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogSubscriptionFailed(_logger, ex, target);
+        }
+        finally
+        {
+            done?.TrySetResult();
         }
     }
 

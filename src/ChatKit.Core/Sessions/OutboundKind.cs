@@ -18,6 +18,9 @@ internal enum OutboundKind
     /// <summary>The user joined a room: send the frame, then everything stored since the join, then live messages.</summary>
     Subscribe,
 
+    /// <summary>The backplane may have lost traffic: send each room's stored messages past its cursor.</summary>
+    CatchUp,
+
     /// <summary>The user left a room: drop its cursor, then send the frame.</summary>
     Unsubscribe,
 
