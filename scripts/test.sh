@@ -9,13 +9,17 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# PostgreSQL 15: the storage tests start a throwaway cluster of their own (as the postgres user).
-if [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ]; then
+# Servers the tests start for themselves (as throwaway instances on free ports): PostgreSQL 15 for the
+# storage tests, redis-server for the backplane tests. Installed from Debian's packages when missing.
+missing=()
+[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql-15)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL 15 is missing; run this script as root once so it can apt-get install postgresql-15." >&2
+    echo "Missing: ${missing[*]}; run this script as root once so it can apt-get install them." >&2
     exit 1
   fi
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -87,6 +87,24 @@ public sealed partial class ChatEngine
         }
     }
 
+    /// <summary>
+    /// Announces a presence change that no connection of this node caused: a presence tracker that counts
+    /// connections across nodes found that a dead node's users are offline, or that a node's users, lost by
+    /// Redis, are back. Going offline records the time as the user's last seen.
+    /// </summary>
+    public async Task AnnouncePresenceAsync(string userId, bool online, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        DateTimeOffset? lastSeen = null;
+        if (!online)
+        {
+            lastSeen = Now();
+            await _store.SetLastSeenAsync(userId, lastSeen.Value, cancellationToken).ConfigureAwait(false);
+        }
+
+        await PublishPresenceAsync(userId, online, lastSeen, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The user's rooms with their read state, ordered by room id.</summary>
     public async Task<IReadOnlyList<RoomInfo>> GetRoomsAsync(ChatUser user, CancellationToken cancellationToken)
     {
