@@ -146,7 +146,22 @@ internal sealed class RawChatClient : IAsyncDisposable
     }
 
     /// <summary>Waits until an event matching <paramref name="match"/> has arrived and returns it.</summary>
-    public async Task<ServerFrame> WaitForEventAsync(Func<ServerFrame, bool> match)
+    public Task<ServerFrame> WaitForEventAsync(Func<ServerFrame, bool> match) => WaitForEventAsync(match, Timeout);
+
+    /// <summary>Waits up to <paramref name="within"/> for an event matching <paramref name="match"/>; <see langword="null"/> when none came.</summary>
+    public async Task<ServerFrame?> TryWaitForEventAsync(Func<ServerFrame, bool> match, TimeSpan within)
+    {
+        try
+        {
+            return await WaitForEventAsync(match, within);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<ServerFrame> WaitForEventAsync(Func<ServerFrame, bool> match, TimeSpan within)
     {
         lock (_events)
         {
@@ -157,7 +172,7 @@ internal sealed class RawChatClient : IAsyncDisposable
             }
         }
 
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(within);
         while (true)
         {
             var frame = await _frames.Reader.ReadAsync(timeout.Token);

@@ -1,0 +1,140 @@
+using ChatKit.AspNetCore.Tests.Infrastructure;
+using ChatKit.Backplane.Redis.Tests.Infrastructure;
+using ChatKit.Protocol;
+
+namespace ChatKit.Backplane.Redis.Tests;
+
+/// <summary>Clients spread over three nodes that share a store and a real redis-server.</summary>
+[Collection(RedisGroup.Name)]
+public sealed class ClusterTests(RedisFixture redis)
+{
+    [Fact(Timeout = 120_000)]
+    public async Task Messages_typing_receipts_and_direct_messages_reach_every_intended_client_on_any_node_and_no_other()
+    {
+        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 3);
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await using var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        await using var carol = await RawChatClient.ConnectAsync(cluster[2], "carol");
+        await using var dave = await RawChatClient.ConnectAsync(cluster[0], "dave");
+        await using var erin = await RawChatClient.ConnectAsync(cluster[1], "erin");
+
+        var room = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "team", Members = ["bob", "carol"] })).Info!.Id;
+        await bob.WaitForEventAsync(e => e.Type == FrameTypes.RoomAdded && e.Info!.Id == room);
+        await carol.WaitForEventAsync(e => e.Type == FrameTypes.RoomAdded && e.Info!.Id == room);
+
+        await alice.SendAsync(room, "from alice on node 1");
+        await bob.SendAsync(room, "from bob on node 2");
+        await carol.SendAsync(room, "from carol on node 3");
+        foreach (var client in new[] { alice, bob, carol })
+        {
+            var messages = await client.WaitForMessagesAsync(room, 3);
+            Assert.Equal([1L, 2L, 3L], messages.Select(m => m.Seq!.Value));
+            Assert.Equal(["from alice on node 1", "from bob on node 2", "from carol on node 3"], messages.Select(m => m.Body));
+        }
+
+        await carol.RequestAsync(new ClientFrame { Type = FrameTypes.Typing, Room = room });
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Typing && e.User == "carol" && e.Active == true);
+        await bob.WaitForEventAsync(e => e.Type == FrameTypes.Typing && e.User == "carol" && e.Active == true);
+
+        await bob.RequestAsync(new ClientFrame { Type = FrameTypes.Receipt, Room = room, Seq = 3, Kind = "read" });
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Receipt && e.User == "bob" && e.Seq == 3);
+        await carol.WaitForEventAsync(e => e.Type == FrameTypes.Receipt && e.User == "bob" && e.Seq == 3);
+
+        var direct = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsDirect, User = "erin" })).Info!.Id;
+        await erin.WaitForEventAsync(e => e.Type == FrameTypes.RoomAdded && e.Info!.Id == direct);
+        await alice.SendAsync(direct, "only for erin");
+        Assert.Equal("only for erin", (await erin.WaitForMessagesAsync(direct, 1)).Single().Body);
+
+        // Dave shares node 1 with Alice, Erin node 2 with Bob. A last message to each, published by node 1 after
+        // everything above, arrives after anything of the team room would have.
+        var daves = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsDirect, User = "dave" })).Info!.Id;
+        await alice.SendAsync(daves, "last, for dave");
+        await alice.SendAsync(direct, "last, for erin");
+        await dave.WaitForMessagesAsync(daves, 1);
+        await erin.WaitForMessagesAsync(direct, 2);
+        Assert.DoesNotContain(dave.Events, e => e.Room == room || e.Info?.Id == room || e.Info?.Id == direct);
+        Assert.DoesNotContain(erin.Events, e => e.Room == room || e.Info?.Id == room || e.Info?.Id == daves);
+        Assert.DoesNotContain(bob.Events, e => e.Room == direct || e.Room == daves);
+        Assert.DoesNotContain(carol.Events, e => e.Room == direct || e.Room == daves);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_user_is_online_while_any_connection_on_any_node_is()
+    {
+        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 3);
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
+
+        var tab1 = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+        var tab2 = await RawChatClient.ConnectAsync(cluster[2], "bob");
+        await tab1.DisposeAsync();
+
+        var during = await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] });
+        Assert.True(during.Presence!.Single().Online);
+
+        await tab2.DisposeAsync();
+        var offline = await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == false);
+        Assert.NotNull(offline.LastSeen);
+        Assert.Equal([true, false], alice.Events.Where(e => e.Type == FrameTypes.Presence && e.User == "bob").Select(e => e.Online));
+        var after = await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] });
+        Assert.False(after.Presence!.Single().Online);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Redis_restarted_during_steady_sends_leaves_no_acknowledged_message_missing_on_any_client()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var cluster = await RedisCluster.StartAsync(server.ConnectionString, nodes: 2);
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await using var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        var room = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "steady", Members = ["bob"] })).Info!.Id;
+        await bob.WaitForEventAsync(e => e.Type == FrameTypes.RoomAdded && e.Info!.Id == room);
+
+        const int PerPhase = 30;
+        var acknowledged = new List<long>();
+        async Task PhaseAsync(string phase, params RawChatClient[] senders)
+        {
+            for (var i = 0; i < PerPhase; i++)
+            {
+                foreach (var sender in senders)
+                {
+                    acknowledged.Add((await sender.SendAsync(room, $"{sender.User} {phase} {i}")).Seq!.Value);
+                }
+            }
+        }
+
+        await PhaseAsync("before", alice, bob);
+        await server.StopAsync();
+        await PhaseAsync("during", alice, bob);
+        await server.StartAgainAsync();
+
+        // Alice sends nothing more: no later message of hers can reveal to Bob's connection what it missed.
+        await PhaseAsync("after", bob);
+
+        var expected = acknowledged.Order().ToList();
+        Assert.Equal(Enumerable.Range(1, PerPhase * 5).Select(i => (long)i), expected);
+        foreach (var client in new[] { alice, bob })
+        {
+            var received = await client.WaitForMessagesAsync(room, expected.Count);
+            Assert.Equal(expected, received.Select(m => m.Seq!.Value));
+        }
+
+        // Both nodes reconnect by themselves (StackExchange.Redis retries in the background), and live traffic
+        // crosses between them again: typing, which nothing replays, is repeated until it comes through.
+        await CrossesLiveAsync(bob, alice, room);
+        await CrossesLiveAsync(alice, bob, room);
+    }
+
+    private static async Task CrossesLiveAsync(RawChatClient from, RawChatClient to, string room)
+    {
+        for (var active = true; ; active = !active)
+        {
+            await from.RequestAsync(new ClientFrame { Type = FrameTypes.Typing, Room = room, Active = active });
+            if (await to.TryWaitForEventAsync(e => e.Type == FrameTypes.Typing && e.User == from.User && e.Active == active, TimeSpan.FromSeconds(1)) is not null)
+            {
+                return;
+            }
+        }
+    }
+}
