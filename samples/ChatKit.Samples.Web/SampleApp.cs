@@ -20,7 +20,13 @@ public static class SampleApp
 
         // The whole of ChatKit on this one node, with rooms and history in a SQLite file (appsettings.json).
         // Switch to PostgreSQL with --ChatKit:Storage:Provider=PostgreSql --ChatKit:Storage:ConnectionString="Host=...".
-        builder.Services.AddChatKit().AddEfCoreStorage();
+        var chatKit = builder.Services.AddChatKit().AddEfCoreStorage();
+
+        // Several nodes: give each the same PostgreSQL and --ChatKit:Redis:ConnectionString=localhost:6379.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["ChatKit:Redis:ConnectionString"]))
+        {
+            chatKit.AddRedisBackplane();
+        }
 
         var app = builder.Build();
         app.UseDefaultFiles();
