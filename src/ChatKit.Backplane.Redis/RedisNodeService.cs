@@ -103,8 +103,9 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
 
             await _backplane.RepublishAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever went wrong, the next beat tries again: the loop must outlive any one failure.
             LogHeartbeatFailed(_logger, ex);
         }
     }

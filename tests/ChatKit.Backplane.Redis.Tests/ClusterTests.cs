@@ -1,6 +1,7 @@
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Backplane.Redis.Tests.Infrastructure;
 using ChatKit.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatKit.Backplane.Redis.Tests;
 
@@ -79,6 +80,28 @@ public sealed class ClusterTests(RedisFixture redis)
         Assert.Equal([true, false], alice.Events.Where(e => e.Type == FrameTypes.Presence && e.User == "bob").Select(e => e.Online));
         var after = await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] });
         Assert.False(after.Presence!.Single().Online);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_node_that_vanishes_without_goodbye_has_its_users_go_offline_after_the_expiry()
+    {
+        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 2, options =>
+        {
+            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
+            options.PresenceExpiry = TimeSpan.FromSeconds(1);
+        });
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
+        await using var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+
+        // Node 2 loses Redis for good with Bob still connected: it can neither beat nor say goodbye, as if killed.
+        cluster[1].Services.GetRequiredService<RedisConnection>().Dispose();
+
+        var offline = await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == false);
+        Assert.NotNull(offline.LastSeen);
+        var presence = await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] });
+        Assert.False(presence.Presence!.Single().Online);
     }
 
     [Fact(Timeout = 180_000)]
