@@ -74,6 +74,32 @@ public sealed class RedisChatBackplaneTests(RedisFixture redis) : ChatBackplaneS
         Assert.Equal([1L, 2L], (await a.UntilAsync(m => m.Sequence == 2)).Select(m => m.Sequence));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_subscription_that_failed_while_redis_was_away_is_made_once_when_it_is_back()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var a = new RecordingReceiver();
+        var b = new RecordingReceiver();
+        var nodeA = await CreateNodeAsync(a, server.ConnectionString);
+        var nodeB = await CreateNodeAsync(b, server.ConnectionString);
+
+        await server.StopAsync();
+        b.Rooms["r"] = true;
+        await nodeB.SubscribeRoomAsync("r", CancellationToken.None);
+        await server.StartAgainAsync();
+
+        // Publishes are lost until both nodes are back; each try has its own sequence, and the first that arrives ends them.
+        for (var attempt = 1L; !b.TryTake(out _); attempt++)
+        {
+            await nodeA.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, "r", "r", attempt, "try"u8.ToArray()), CancellationToken.None);
+            await Task.Delay(100);
+        }
+
+        await nodeA.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, "r", "r", 1_000, "marker"u8.ToArray()), CancellationToken.None);
+        var rest = await b.UntilAsync(m => m.Sequence == 1_000);
+        Assert.Equal(rest.Count, rest.Select(m => m.Sequence).Distinct().Count());
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync()
@@ -86,9 +112,11 @@ public sealed class RedisChatBackplaneTests(RedisFixture redis) : ChatBackplaneS
         return Task.CompletedTask;
     }
 
-    private protected override async Task<IChatBackplane> CreateNodeAsync(RecordingReceiver receiver)
+    private protected override Task<IChatBackplane> CreateNodeAsync(RecordingReceiver receiver) => CreateNodeAsync(receiver, redis.ConnectionString);
+
+    private async Task<IChatBackplane> CreateNodeAsync(RecordingReceiver receiver, string connectionString)
     {
-        var options = Microsoft.Extensions.Options.Options.Create(new RedisBackplaneOptions { ConnectionString = redis.ConnectionString, ChannelPrefix = _prefix });
+        var options = Microsoft.Extensions.Options.Options.Create(new RedisBackplaneOptions { ConnectionString = connectionString, ChannelPrefix = _prefix });
         var connection = new RedisConnection(options, NullLogger<RedisConnection>.Instance);
         _connections.Add(connection);
         await connection.ConnectAsync(CancellationToken.None);
