@@ -84,7 +84,7 @@ internal static class PostgreSqlAppendBatch
         await using var disposeReader = reader.ConfigureAwait(false);
         while (await reader.ReadAsync().ConfigureAwait(false))
         {
-            var message = new ChatMessage(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
+            var message = PostgreSqlRows.ReadMessage(reader);
             stored[(message.RoomId, message.ClientMessageId)] = message;
         }
 

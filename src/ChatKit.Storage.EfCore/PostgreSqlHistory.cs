@@ -10,14 +10,14 @@ namespace ChatKit.Storage.EfCore;
 /// </summary>
 internal static class PostgreSqlHistory
 {
-    private const string Newest = """
-        SELECT room_id, sequence, client_message_id, sender_id, body, sent_at_ms FROM chatkit_messages
+    private const string Newest = $"""
+        SELECT {PostgreSqlRows.MessageColumns} FROM chatkit_messages
         WHERE room_id = @room AND sequence > @after AND sequence < @before
         ORDER BY sequence DESC LIMIT @limit
         """;
 
-    private const string Oldest = """
-        SELECT room_id, sequence, client_message_id, sender_id, body, sent_at_ms FROM chatkit_messages
+    private const string Oldest = $"""
+        SELECT {PostgreSqlRows.MessageColumns} FROM chatkit_messages
         WHERE room_id = @room AND sequence > @after AND sequence < @before
         ORDER BY sequence LIMIT @limit
         """;
@@ -43,7 +43,7 @@ internal static class PostgreSqlHistory
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                messages.Add(new ChatMessage(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+                messages.Add(PostgreSqlRows.ReadMessage(reader));
             }
         }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Backplane.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +12,7 @@ public sealed class ConfigurationTests
     [Fact(Timeout = 60_000)]
     public async Task An_unreachable_redis_stops_the_start_naming_the_server_and_the_key()
     {
-        var port = FreePort();
+        var port = RedisServer.FreePort();
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ChatTestServer.StartAsync(chatKit: kit => kit.AddRedisBackplane(options =>
         {
@@ -50,12 +48,5 @@ public sealed class ConfigurationTests
         Assert.Contains("ChatKit:Redis:ConnectionString is required", error.Message, StringComparison.Ordinal);
         Assert.Contains("ChatKit:Redis:ChannelPrefix", error.Message, StringComparison.Ordinal);
         Assert.Contains("ChatKit:Redis:PresenceExpiry", error.Message, StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
