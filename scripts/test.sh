@@ -10,16 +10,27 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Servers the tests start for themselves (as throwaway instances on free ports): PostgreSQL 15 for the
-# storage tests, redis-server for the backplane tests. Installed from Debian's packages when missing.
+# storage tests, redis-server for the backplane tests, nginx in front of several nodes. Installed from
+# Debian's packages when missing.
 missing=()
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql-15)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing: ${missing[*]}; run this script as root once so it can apt-get install them." >&2
     exit 1
   fi
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The packages' own services are not wanted (the tests start their own): tell the installer not to start them.
+  no_services=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    no_services=/usr/sbin/policy-rc.d
+  fi
+  installed=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } || installed=$?
+  [ -z "$no_services" ] || rm -f "$no_services"
+  [ "$installed" -eq 0 ] || exit "$installed"
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using ChatKit.Protocol;
 using ChatKit.Samples.Web.DevSignIn;
 
@@ -12,7 +13,13 @@ public static class SampleApp
         var builder = WebApplication.CreateBuilder(args);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddDataProtection();
+        // Tokens signed on one node must read on every other: nodes on several machines share a keys folder.
+        var protection = builder.Services.AddDataProtection().SetApplicationName("ChatKit.Samples.Web");
+        if (builder.Configuration["DevSignIn:KeysDirectory"] is { Length: > 0 } keys)
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(keys));
+        }
+
         builder.Services.AddSingleton<DevTokens>();
         builder.Services.AddAuthentication(DevTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DevTokenHandler>(DevTokenHandler.SchemeName, null);
