@@ -5,55 +5,96 @@ using ChatKit.Benchmarks;
 
 // Usage: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- storage [--sends N] [--senders 32,256]
 //        [--history-room N] [--stores memory,sqlite,postgres] [--out docs/benchmarks.md]
-const string Usage = "usage: ChatKit.Benchmarks storage [--sends N] [--senders 32,256] [--history-room N] [--stores memory,sqlite,postgres] [--out FILE]";
-if (args.FirstOrDefault() != "storage")
+//    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- crossnode [--seconds N] [--loads 0.1,0.25,0.5] [--out docs/benchmarks.md]
+const string Usage = "usage: ChatKit.Benchmarks storage [--sends N] [--senders 32,256] [--history-room N] [--stores memory,sqlite,postgres] [--out FILE]\n" +
+                     "       ChatKit.Benchmarks crossnode [--seconds N] [--loads 0.1,0.25,0.5] [--out FILE]";
+var inv = CultureInfo.InvariantCulture;
+var output = Option("--out") ?? "docs/benchmarks.md";
+var machine = $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}. ";
+switch (args.FirstOrDefault())
 {
-    Console.Error.WriteLine(Usage);
-    return 2;
+    case "storage":
+        await StorageAsync();
+        return 0;
+    case "crossnode":
+        await CrossNodeAsync();
+        return 0;
+    default:
+        Console.Error.WriteLine(Usage);
+        return 2;
 }
 
-var inv = CultureInfo.InvariantCulture;
-var sends = int.Parse(Option("--sends") ?? "100000", inv);
-var senders = (Option("--senders") ?? "32,256").Split(',').Select(s => int.Parse(s, inv)).ToList();
-var historyRoom = int.Parse(Option("--history-room") ?? "1000000", inv);
-var stores = Option("--stores") ?? "memory,sqlite,postgres";
-var output = Option("--out") ?? "docs/benchmarks.md";
-
-var results = await StorageBenchmark.RunAsync(sends, senders, historyRoom, stores, step => Console.WriteLine($"[{TimeProvider.System.GetLocalNow():HH:mm:ss}] {step}..."));
-
-var block = new StringBuilder();
-block.AppendLine(inv, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}. ");
-block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- storage --sends {sends} --senders {string.Join(',', senders)} --history-room {historyRoom} --stores {stores}`").AppendLine();
-block.AppendLine(inv, $"Sends: acknowledged sends per second through `ChatEngine.SendAsync` ({sends:N0} after 20,000 untimed), each stored before it is acknowledged; the senders send one after another each, over 32 rooms. History: 2,000 random pages of 50 messages (`before`) in one room of {historyRoom:N0} messages through `ChatEngine.GetHistoryAsync`: a cold pass right after the room was written (on PostgreSQL: copied in, vacuumed and checkpointed), then a warm pass at other positions.").AppendLine();
-block.Append("| store |");
-senders.ForEach(n => block.Append(inv, $" sends/s, {n} senders |"));
-block.AppendLine(" history room | cold p99 | warm p50 | warm p99 |");
-block.Append("|---|").Append(string.Concat(senders.Select(_ => "---:|"))).AppendLine("---:|---:|---:|---:|");
-foreach (var r in results)
+async Task StorageAsync()
 {
-    block.Append(inv, $"| {r.Store} |");
-    foreach (var rate in r.SendsPerSecond)
+    var sends = int.Parse(Option("--sends") ?? "100000", inv);
+    var senders = (Option("--senders") ?? "32,256").Split(',').Select(s => int.Parse(s, inv)).ToList();
+    var historyRoom = int.Parse(Option("--history-room") ?? "1000000", inv);
+    var stores = Option("--stores") ?? "memory,sqlite,postgres";
+    var results = await StorageBenchmark.RunAsync(sends, senders, historyRoom, stores, Progress);
+
+    var block = new StringBuilder();
+    block.AppendLine(machine);
+    block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- storage --sends {sends} --senders {string.Join(',', senders)} --history-room {historyRoom} --stores {stores}`").AppendLine();
+    block.AppendLine(inv, $"Sends: acknowledged sends per second through `ChatEngine.SendAsync` ({sends:N0} after 20,000 untimed), each stored before it is acknowledged; the senders send one after another each, over 32 rooms. History: 2,000 random pages of 50 messages (`before`) in one room of {historyRoom:N0} messages through `ChatEngine.GetHistoryAsync`: a cold pass right after the room was written (on PostgreSQL: copied in, vacuumed and checkpointed), then a warm pass at other positions.").AppendLine();
+    block.Append("| store |");
+    senders.ForEach(n => block.Append(inv, $" sends/s, {n} senders |"));
+    block.AppendLine(" history room | cold p99 | warm p50 | warm p99 |");
+    block.Append("|---|").Append(string.Concat(senders.Select(_ => "---:|"))).AppendLine("---:|---:|---:|---:|");
+    foreach (var r in results)
     {
-        block.Append(inv, $" {rate:N0} |");
+        block.Append(inv, $"| {r.Store} |");
+        foreach (var rate in r.SendsPerSecond)
+        {
+            block.Append(inv, $" {rate:N0} |");
+        }
+
+        block.AppendLine(inv, $" {(r.HistoryRoomSize is { } n ? n.ToString("N0", inv) : "-")} | {Ms(r.ColdP99Ms)} | {Ms(r.WarmP50Ms)} | {Ms(r.WarmP99Ms)} |");
     }
 
-    block.AppendLine(inv, $" {(r.HistoryRoomSize is { } n ? n.ToString("N0", inv) : "-")} | {Ms(r.ColdP99Ms)} | {Ms(r.WarmP50Ms)} | {Ms(r.WarmP99Ms)} |");
+    Replace("storage", "Storage through the engine", block.ToString());
 }
 
-Console.WriteLine(block);
+async Task CrossNodeAsync()
+{
+    var seconds = int.Parse(Option("--seconds") ?? "10", inv);
+    var loads = (Option("--loads") ?? "0.1,0.25,0.5").Split(',').Select(s => double.Parse(s, inv)).ToList();
+    var results = await CrossNodeBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), loads, Progress);
 
-// The measured block replaces the one between the markers; the prose around it is kept.
-const string Begin = "<!-- storage:begin -->";
-const string End = "<!-- storage:end -->";
-var document = File.Exists(output) ? File.ReadAllText(output) : string.Empty;
-var start = document.IndexOf(Begin, StringComparison.Ordinal);
-var end = document.IndexOf(End, StringComparison.Ordinal);
-var measured = $"{Begin}\n{block}{End}";
-document = start >= 0 && end > start
-    ? string.Concat(document.AsSpan(0, start), measured, document.AsSpan(end + End.Length))
-    : $"# ChatKit benchmarks\n\n## Storage through the engine\n\n{measured}\n";
-File.WriteAllText(output, document);
-return 0;
+    var block = new StringBuilder();
+    block.AppendLine(machine);
+    block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- crossnode --seconds {seconds} --loads {string.Join(',', loads.Select(l => l.ToString(inv)))}`").AppendLine();
+    block.AppendLine("Two ChatKit nodes and one redis-server 7 on this machine; the nodes share an in-memory store, so the figures are delivery and the backplane, not storage. The clients run in the same process as the nodes and share the 2 cores with them and with Redis. Senders are on node 1. Capacity: each sender keeps 16 sends outstanding; deliveries are message events received by all members' connections. Latency: sends paced at a fraction of that capacity, each stamped with its due time (a send held back counts), timed to its arrival at every member: on node 2 (across Redis) and on node 1 (the senders' own node, for comparison).").AppendLine();
+    block.AppendLine("| scenario | load | messages/s | deliveries/s | other node p50 | other node p99 | same node p50 | same node p99 |");
+    block.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var r in results)
+    {
+        block.AppendLine(inv, $"| {r.Scenario} | capacity | {r.CapacityMessagesPerSecond:N0} | {r.CapacityDeliveriesPerSecond:N0} | | | | |");
+        foreach (var p in r.Loads)
+        {
+            block.AppendLine(inv, $"| {r.Scenario} | {p.Load:P0} | {p.MessagesPerSecond:N0} | {p.DeliveriesPerSecond:N0} | {Ms(p.Remote.P50Ms)} | {Ms(p.Remote.P99Ms)} | {Ms(p.Local.P50Ms)} | {Ms(p.Local.P99Ms)} |");
+        }
+    }
+
+    Replace("crossnode", "Across nodes (Redis)", block.ToString());
+}
+
+// The measured block replaces the one between its markers; the prose around it is kept. A new block goes at the end.
+void Replace(string name, string heading, string block)
+{
+    Console.WriteLine(block);
+    var begin = $"<!-- {name}:begin -->";
+    var end = $"<!-- {name}:end -->";
+    var document = File.Exists(output) ? File.ReadAllText(output) : "# ChatKit benchmarks\n";
+    var start = document.IndexOf(begin, StringComparison.Ordinal);
+    var stop = document.IndexOf(end, StringComparison.Ordinal);
+    var measured = $"{begin}\n{block}{end}";
+    document = start >= 0 && stop > start
+        ? string.Concat(document.AsSpan(0, start), measured, document.AsSpan(stop + end.Length))
+        : $"{document.TrimEnd()}\n\n## {heading}\n\n{measured}\n";
+    File.WriteAllText(output, document);
+}
+
+void Progress(string step) => Console.WriteLine($"[{TimeProvider.System.GetLocalNow():HH:mm:ss}] {step}...");
 
 static string Ms(double? value) => value is { } ms ? string.Create(CultureInfo.InvariantCulture, $"{ms:F2} ms") : "-";
 

@@ -134,15 +134,7 @@ public sealed class SampleAppTests
         var buffer = new byte[1 << 16];
         while (true)
         {
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
-                length += result.Count;
-            }
-            while (!result.EndOfMessage);
-
+            var (length, _) = await Infrastructure.WebSocketMessages.ReceiveAsync(socket, buffer, timeout.Token);
             var frame = ProtocolJson.ParseServerFrame(buffer.AsSpan(0, length))!;
             if (frame.Re == request.Id)
             {

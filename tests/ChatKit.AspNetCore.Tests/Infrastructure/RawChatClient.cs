@@ -258,16 +258,8 @@ internal sealed class RawChatClient : IAsyncDisposable
         {
             while (true)
             {
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close)
+                var (length, type) = await WebSocketMessages.ReceiveAsync(_socket, buffer, CancellationToken.None);
+                if (type == WebSocketMessageType.Close)
                 {
                     break;
                 }
