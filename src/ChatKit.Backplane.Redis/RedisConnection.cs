@@ -79,6 +79,12 @@ public sealed partial class RedisConnection : IDisposable
 
     internal RedisKey Key(string name) => $"{_options.ChannelPrefix}:{name}";
 
+    /// <summary>
+    /// A command's result, or <see cref="TimeoutException"/> after <see cref="RedisBackplaneOptions.CommandTimeout"/>:
+    /// StackExchange.Redis 1.2.6 puts no limit on asynchronous commands, and a hung server would hold up the caller.
+    /// </summary>
+    internal Task<T> Bounded<T>(Task<T> command) => command.WaitAsync(_options.CommandTimeout);
+
     private string Explain(RedisConnectionException exception, string servers)
     {
         var text = exception.ToString();

@@ -67,7 +67,7 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
 
         try
         {
-            return (long)await _redis.Database.ScriptEvaluateAsync(JoinScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId]).ConfigureAwait(false) == 1;
+            return (long)await _redis.Bounded(_redis.Database.ScriptEvaluateAsync(JoinScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId])).ConfigureAwait(false) == 1;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -107,7 +107,7 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
         try
         {
             var database = _redis.Database;
-            var counts = await Task.WhenAll(userIds.Select(u => database.SetLengthAsync(UserKey(u)))).ConfigureAwait(false);
+            var counts = await _redis.Bounded(Task.WhenAll(userIds.Select(u => database.SetLengthAsync(UserKey(u))))).ConfigureAwait(false);
             online.UnionWith(userIds.Where((_, i) => counts[i] > 0));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -132,7 +132,7 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
     {
         try
         {
-            return (long)await _redis.Database.ScriptEvaluateAsync(LeaveScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId]).ConfigureAwait(false) == 0;
+            return (long)await _redis.Bounded(_redis.Database.ScriptEvaluateAsync(LeaveScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId])).ConfigureAwait(false) == 0;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

@@ -29,4 +29,10 @@ public sealed class RedisBackplaneOptions
 
     /// <summary>How long the first connection to Redis may take when the app starts. Default 5 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a connection's presence update or a presence query waits for Redis before going on with what this
+    /// node knows (a hung Redis must not hold up a hello). Default 5 seconds.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -47,6 +47,11 @@ internal sealed class RedisBackplaneOptionsValidator : IValidateOptions<RedisBac
             errors.Add($"ChatKit:Redis:ConnectTimeout must be at least 100 ms, such as \"00:00:05\" (it is {options.ConnectTimeout}).");
         }
 
+        if (options.CommandTimeout < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"ChatKit:Redis:CommandTimeout must be at least 100 ms, such as \"00:00:05\" (it is {options.CommandTimeout}).");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

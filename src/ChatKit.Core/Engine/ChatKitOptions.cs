@@ -36,6 +36,12 @@ public sealed class ChatKitOptions
     /// </summary>
     public int MaxOutboundBufferBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How long a connection waits for the backplane to carry its channels (at <c>hello</c>, and when it joins a room)
+    /// before it goes on without them; it then catches up from the store once they are there. Default 5 seconds.
+    /// </summary>
+    public TimeSpan BackplaneWaitTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a new connection has to send <c>hello</c>. Default 10 seconds.</summary>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -35,6 +35,11 @@ internal sealed class ChatKitOptionsValidator : IValidateOptions<ChatKitOptions>
         PositiveTime(options.TypingTimeout, nameof(options.TypingTimeout));
         PositiveTime(options.HelloTimeout, nameof(options.HelloTimeout));
         PositiveTime(options.CloseTimeout, nameof(options.CloseTimeout));
+        if (options.BackplaneWaitTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"ChatKit:BackplaneWaitTimeout must be a positive time span such as \"00:00:05\" (it is {options.BackplaneWaitTimeout}).");
+        }
+
         if (options.MembershipCacheDuration < TimeSpan.Zero)
         {
             errors.Add($"ChatKit:MembershipCacheDuration must be zero (off) or a positive time span such as \"00:00:30\" (it is {options.MembershipCacheDuration}).");

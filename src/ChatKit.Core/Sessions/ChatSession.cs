@@ -286,6 +286,25 @@ public sealed partial class ChatSession : IAsyncDisposable
         SendFrame(new ServerFrame { Type = FrameTypes.Error, Re = re, Code = code, Message = message });
     }
 
+    /// <summary>
+    /// Waits until the backplane carries channels this connection needs, but at most
+    /// <see cref="ChatKitOptions.BackplaneWaitTimeout"/>: a backplane that does not answer (a hung Redis) must not hold
+    /// up the connection. Past that the connection goes on, and catches every room up from the store once the
+    /// channels are there, so what went by meanwhile is not missed.
+    /// </summary>
+    private async Task AwaitChannelsAsync(Task ready, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ready.WaitAsync(_options.BackplaneWaitTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogSlowBackplane(_logger, ConnectionId, _options.BackplaneWaitTimeout);
+            _ = ready.ContinueWith(static (_, state) => ((ChatSession)state!).EnqueueCatchUp(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
     private void Enqueue(OutboundItem item)
     {
         if (Overflowed)
@@ -390,7 +409,7 @@ public sealed partial class ChatSession : IAsyncDisposable
                 await SendAsync(item.Frame, cancellationToken).ConfigureAwait(false);
 
                 // Once the backplane carries the room here, the store read below misses nothing live traffic won't bring.
-                await ((Task)item.State!).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await AwaitChannelsAsync((Task)item.State!, cancellationToken).ConfigureAwait(false);
                 if (!await SubscribeAsync(item.Room!, item.Sequence, cancellationToken).ConfigureAwait(false))
                 {
                     return await StopAfterIncompleteCatchUpAsync(cancellationToken).ConfigureAwait(false);
@@ -637,13 +656,13 @@ public sealed partial class ChatSession : IAsyncDisposable
         // Subscribe first, and wait until the backplane carries the user's and the rooms' traffic here; then queue
         // the start. The start reads the rooms' latest positions after that, so what is stored later arrives live,
         // and what was stored earlier (live items queued before the start included) its catch-up sends.
-        if (!await _registry.AddAsync(this).ConfigureAwait(false))
+        if (!_registry.Add(this, out var userReady))
         {
             return;
         }
 
         var memberships = await _engine.Store.GetMembershipsAsync(User.Id, cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(memberships.Select(m => _registry.Subscribe(this, m.Room.Id))).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AwaitChannelsAsync(Task.WhenAll(memberships.Select(m => _registry.Subscribe(this, m.Room.Id)).Append(userReady)), cancellationToken).ConfigureAwait(false);
         var positions = memberships.ToDictionary(m => m.Room.Id, m => m.LatestSequence, StringComparer.Ordinal);
 
         _helloDone = true;
@@ -655,6 +674,9 @@ public sealed partial class ChatSession : IAsyncDisposable
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Writer of connection {ConnectionId} stopped")]
     private static partial void LogWriterFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The backplane took longer than {Timeout} to carry the channels of connection {ConnectionId}; it goes on and catches up from the store once they are there")]
+    private static partial void LogSlowBackplane(ILogger logger, string connectionId, TimeSpan timeout);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId} of user {UserId} read too slowly: more than {Limit} bytes queued; closing it with 4008")]
     private static partial void LogOverflow(ILogger logger, string connectionId, string userId, int limit);

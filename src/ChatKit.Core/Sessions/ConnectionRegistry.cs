@@ -99,23 +99,24 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
     }
 
     /// <summary>
-    /// Adds a session that said hello; it receives its user's traffic once the returned task completes. Returns
+    /// Adds a session that said hello; it receives its user's traffic once <paramref name="ready"/> completes. Returns
     /// <see langword="false"/> when the session was already removed (torn down while its hello was running).
     /// Adding twice is harmless.
     /// </summary>
-    internal async Task<bool> AddAsync(ChatSession session)
+    internal bool Add(ChatSession session, out Task ready)
     {
         TaskCompletionSource? started = null;
-        Task ready;
         lock (_sync)
         {
             if (session.Unregistered)
             {
+                ready = Task.CompletedTask;
                 return false;
             }
 
             if (_byUser.TryGetValue(session.User.Id, out var existing) && existing.Contains(session))
             {
+                ready = Ready(_userReady, session.User.Id);
                 return true;
             }
 
@@ -127,7 +128,6 @@ public sealed partial class ConnectionRegistry : IBackplaneReceiver
             Change(static (backplane, user) => backplane.SubscribeUserAsync(user, CancellationToken.None), session.User.Id, started);
         }
 
-        await ready.ConfigureAwait(false);
         return true;
     }
 

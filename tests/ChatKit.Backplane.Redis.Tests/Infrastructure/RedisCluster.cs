@@ -1,5 +1,6 @@
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Backplane.Redis.Options;
+using ChatKit.Engine;
 using ChatKit.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,14 +23,14 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     public ChatTestServer this[int index] => _nodes[index];
 
-    public static async Task<RedisCluster> StartAsync(string redisConnectionString, int nodes, Action<RedisBackplaneOptions>? configure = null)
+    public static async Task<RedisCluster> StartAsync(string redisConnectionString, int nodes, Action<RedisBackplaneOptions>? configure = null, Action<ChatKitOptions>? chatKit = null)
     {
         var cluster = new RedisCluster();
         var store = new InMemoryChatStore();
         var prefix = "c" + Guid.NewGuid().ToString("N")[..12];
         for (var i = 0; i < nodes; i++)
         {
-            cluster._nodes.Add(await ChatTestServer.StartAsync(chatKit: kit =>
+            cluster._nodes.Add(await ChatTestServer.StartAsync(chatKit, kit =>
             {
                 kit.Services.Replace(ServiceDescriptor.Singleton<IChatStore>(store));
                 kit.AddRedisBackplane(options =>

@@ -51,6 +51,12 @@ internal sealed class RedisServer : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open, nothing is answered, as a hung server.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a frozen server go on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
     /// <summary>Starts the server again on the same port, empty (it keeps nothing on disk).</summary>
     public Task StartAgainAsync() => StartProcessAsync();
 
@@ -77,6 +83,16 @@ internal sealed class RedisServer : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitUntilServingAsync();
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", $"-{signal} {_process!.Id}") { UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with {kill.ExitCode}.");
+        }
     }
 
     /// <summary>Waits until the server answers PING (or NOAUTH, which is an answer too).</summary>

@@ -38,6 +38,32 @@ public sealed class BackplaneSubscriptionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_backplane_that_does_not_answer_holds_up_a_hello_only_until_the_wait_timeout_and_what_went_by_arrives_once_it_answers()
+    {
+        var backplane = new GatedBackplane();
+        using var harness = new CoreHarness(options => options.BackplaneWaitTimeout = TimeSpan.FromSeconds(5), backplane);
+        backplane.Receiver = harness.Registry;
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        backplane.Held.Add(room.Id);
+        var transport = new RecordingTransport();
+        await using var session = harness.NewSession(Bob, transport);
+        _ = session.RunAsync(CancellationToken.None);
+
+        var hello = session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
+        await backplane.SubscriptionRequested(room.Id);
+        Assert.False(hello.IsCompleted);
+        harness.Time.Advance(TimeSpan.FromSeconds(5));
+        await hello;
+        Assert.Equal("h", (await transport.NextAsync()).Re);
+
+        // The room's channel is still missing: this message does not come live; it comes once the channel is there.
+        await harness.Engine.SendAsync(Alice, room.Id, "m1", "sent while the backplane did not answer", CancellationToken.None);
+        backplane.Open(room.Id);
+        var caughtUp = await transport.NextAsync();
+        Assert.Equal(("sent while the backplane did not answer", 1L), (caughtUp.Body, caughtUp.Seq!.Value));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_room_joined_while_connected_sends_what_was_stored_before_its_subscription_was_in_place()
     {
         var backplane = new GatedBackplane();
