@@ -155,7 +155,15 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 // Redis is away: the subscription is made when the connection is back (OnSubscriptionsRestored).
+                // StackExchange.Redis keeps a handler whose SUBSCRIBE failed and subscribes it again by itself on
+                // reconnecting; with ours added then too, every message would come twice. Take it out now (locally;
+                // the UNSUBSCRIBE it sends is allowed to fail).
                 LogSubscribeFailed(_logger, ex, kind, id);
+                if (!state.Subscribed)
+                {
+                    _redis.Subscriber.Unsubscribe(_redis.Channel(kind, id), _handler, CommandFlags.FireAndForget);
+                }
+
                 return;
             }
             finally
