@@ -11,11 +11,14 @@ fi
 
 # Servers the tests start for themselves (as throwaway instances on free ports): PostgreSQL 15 for the
 # storage tests, redis-server for the backplane tests, nginx in front of several nodes. Installed from
-# Debian's packages when missing.
+# Debian's packages when missing, with librdkafka and kcat for the Kafka tests.
 missing=()
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql-15)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+# librdkafka (the Kafka client's native library, see scripts/librdkafka-redist.sh) and kcat, an outside consumer.
+[ -f /usr/lib/x86_64-linux-gnu/librdkafka.so.1 ] || missing+=(librdkafka1)
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing: ${missing[*]}; run this script as root once so it can apt-get install them." >&2
@@ -34,6 +37,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+./scripts/librdkafka-redist.sh
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
