@@ -18,16 +18,8 @@ public sealed class BackplaneSubscriptionTests
     {
         var backplane = new GatedBackplane();
         using var harness = new CoreHarness(backplane: backplane);
-        backplane.Receiver = harness.Registry;
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
-        backplane.Held.Add(room.Id);
-        var transport = new RecordingTransport();
-        await using var session = harness.NewSession(Bob, transport);
-        _ = session.RunAsync(CancellationToken.None);
-
-        var hello = session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
-        await backplane.SubscriptionRequested(room.Id);
-        Assert.False(hello.IsCompleted);
+        var (room, transport, session, hello) = await StartHelloWithHeldRoomAsync(harness, backplane);
+        await using var _ = session;
         await harness.Engine.SendAsync(Alice, room.Id, "m1", "sent before the subscription was in place", CancellationToken.None);
         backplane.Open(room.Id);
         await hello;
@@ -42,16 +34,8 @@ public sealed class BackplaneSubscriptionTests
     {
         var backplane = new GatedBackplane();
         using var harness = new CoreHarness(options => options.BackplaneWaitTimeout = TimeSpan.FromSeconds(5), backplane);
-        backplane.Receiver = harness.Registry;
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
-        backplane.Held.Add(room.Id);
-        var transport = new RecordingTransport();
-        await using var session = harness.NewSession(Bob, transport);
-        _ = session.RunAsync(CancellationToken.None);
-
-        var hello = session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
-        await backplane.SubscriptionRequested(room.Id);
-        Assert.False(hello.IsCompleted);
+        var (room, transport, session, hello) = await StartHelloWithHeldRoomAsync(harness, backplane);
+        await using var _ = session;
         harness.Time.Advance(TimeSpan.FromSeconds(5));
         await hello;
         Assert.Equal("h", (await transport.NextAsync()).Re);
@@ -114,5 +98,20 @@ public sealed class BackplaneSubscriptionTests
         var frames = await transport.NextAsync(2);
         Assert.Equal([1L, 2L], frames.Select(f => f.Seq!.Value));
         Assert.Equal(["lost live", "lost live too"], frames.Select(f => f.Body));
+    }
+
+    /// <summary>Bob, a member of a new room whose subscription the backplane holds, says hello; it is still waiting.</summary>
+    private static async Task<(RoomInfo Room, RecordingTransport Transport, ChatKit.Sessions.ChatSession Session, Task Hello)> StartHelloWithHeldRoomAsync(CoreHarness harness, GatedBackplane backplane)
+    {
+        backplane.Receiver = harness.Registry;
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        backplane.Held.Add(room.Id);
+        var transport = new RecordingTransport();
+        var session = harness.NewSession(Bob, transport);
+        _ = session.RunAsync(CancellationToken.None);
+        var hello = session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None).AsTask();
+        await backplane.SubscriptionRequested(room.Id);
+        Assert.False(hello.IsCompleted);
+        return (room, transport, session, hello);
     }
 }
