@@ -33,6 +33,9 @@ internal static class CrossNodeBenchmark
         // Room r has the users r, r+101, r+202, ... (mod 1,000): every user is in 10 rooms, odd and even users alike.
         var rooms = Enumerable.Range(0, 1000).Select(r => Enumerable.Range(0, 10).Select(k => users[(r + (101 * k)) % 1000]).ToList()).ToList();
         results.Add(await MeasureAsync(redis, "1,000 rooms of 10 members", users, rooms, senders: 50, phase, loads, progress));
+
+        progress("reference: the 1,000-member room's load on bare Kestrel WebSockets, without ChatKit");
+        results.Add(await MeasureFloorAsync(users, senders: 4, phase, loads, progress));
         return results;
     }
 
@@ -71,21 +74,7 @@ internal static class CrossNodeBenchmark
 
             var sending = clients.Where((_, i) => i % 2 == 0).Take(senders).Select(c => (Client: c, Rooms: roomsOf[c.User])).ToList();
             var fanout = roomMembers.Sum(m => m.Count) / (double)roomMembers.Count;
-
-            progress($"  capacity: {sending.Count} senders, {Window} sends outstanding each, {phase.TotalSeconds:N0} s");
-            var capacity = await RunPhaseAsync(clients, sending, phase, ratePerSender: null);
-            var messagesPerSecond = capacity.Deliveries / fanout;
-
-            var points = new List<LoadPoint>();
-            foreach (var load in loads)
-            {
-                var rate = messagesPerSecond * load / sending.Count;
-                progress($"  latency at {load:P0} of {messagesPerSecond:N0} messages/s ({capacity.Deliveries:N0} deliveries/s): {rate * sending.Count:N0} messages/s");
-                var paced = await RunPhaseAsync(clients, sending, phase, ratePerSender: rate);
-                points.Add(new LoadPoint(load, rate * sending.Count, paced.Deliveries, paced.Remote, paced.Local));
-            }
-
-            return new CrossNodeResult(name, capacity.Deliveries, messagesPerSecond, points);
+            return await MeasureLoadsAsync(name, clients, sending, fanout, phase, loads, progress);
         }
         finally
         {
@@ -94,6 +83,48 @@ internal static class CrossNodeBenchmark
                 await client.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The 1,000-member room's floor: the same clients and load on bare Kestrel WebSockets, one process, no ChatKit.</summary>
+    private static async Task<CrossNodeResult> MeasureFloorAsync(List<string> users, int senders, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
+    {
+        await using var server = await BareBroadcastServer.StartAsync();
+        var clients = new List<BenchClient>();
+        try
+        {
+            foreach (var user in users)
+            {
+                clients.Add(await BenchClient.ConnectAsync(server.WebSocketUri, user, remote: false));
+            }
+
+            var sending = clients.Take(senders).Select(c => (Client: c, Rooms: new List<string> { "everyone" })).ToList();
+            return await MeasureLoadsAsync("floor: 1,000 connections on bare Kestrel WebSockets (no ChatKit, one node)", clients, sending, users.Count, phase, loads, progress);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<CrossNodeResult> MeasureLoadsAsync(string name, List<BenchClient> clients, List<(BenchClient Client, List<string> Rooms)> sending, double fanout, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
+    {
+        progress($"  capacity: {sending.Count} senders, {Window} sends outstanding each, {phase.TotalSeconds:N0} s");
+        var capacity = await RunPhaseAsync(clients, sending, phase, ratePerSender: null);
+        var messagesPerSecond = capacity.Deliveries / fanout;
+
+        var points = new List<LoadPoint>();
+        foreach (var load in loads)
+        {
+            var rate = messagesPerSecond * load / sending.Count;
+            progress($"  latency at {load:P0} of {messagesPerSecond:N0} messages/s ({capacity.Deliveries:N0} deliveries/s): {rate * sending.Count:N0} messages/s");
+            var paced = await RunPhaseAsync(clients, sending, phase, ratePerSender: rate);
+            points.Add(new LoadPoint(load, rate * sending.Count, paced.Deliveries, paced.Remote, paced.Local));
+        }
+
+        return new CrossNodeResult(name, capacity.Deliveries, messagesPerSecond, points);
     }
 
     private static async Task<(double Deliveries, Latency Remote, Latency Local)> RunPhaseAsync(List<BenchClient> clients, List<(BenchClient Client, List<string> Rooms)> senders, TimeSpan phase, double? ratePerSender)

@@ -63,7 +63,7 @@ async Task CrossNodeAsync()
     var block = new StringBuilder();
     block.AppendLine(machine);
     block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- crossnode --seconds {seconds} --loads {string.Join(',', loads.Select(l => l.ToString(inv)))}`").AppendLine();
-    block.AppendLine("Two ChatKit nodes and one redis-server 7 on this machine; the nodes share an in-memory store, so the figures are delivery and the backplane, not storage. The clients run in the same process as the nodes and share the 2 cores with them and with Redis. Senders are on node 1. Capacity: each sender keeps 16 sends outstanding; deliveries are message events received by all members' connections. Latency: sends paced at a fraction of that capacity, each stamped with its due time when the sender is behind (a send held back counts) or with the moment the sender's timer woke it (the timer's own lateness is not counted), timed to its arrival at every member: on node 2 (across Redis) and on node 1 (the senders' own node, for comparison).").AppendLine();
+    block.AppendLine("Two ChatKit nodes and one redis-server 7 on this machine; the nodes share an in-memory store, so the figures are delivery and the backplane, not storage. The clients run in the same process as the nodes and share the 2 cores with them and with Redis. Senders are on node 1. Capacity: each sender keeps 16 sends outstanding; deliveries are message events received by all members' connections. Latency: sends paced at a fraction of that capacity, each stamped with its due time when the sender is behind (a send held back counts) or with the moment the sender's timer woke it (the timer's own lateness is not counted), timed to its arrival at every member: on node 2 (across Redis) and on node 1 (the senders' own node, for comparison). The last scenario is a reference without ChatKit: the same clients and the same 1,000-member load on a bare Kestrel WebSocket server that sends every message to every connection through a queue and a writer per connection (one node, so one column).").AppendLine();
     block.AppendLine("| scenario | load | messages/s | deliveries/s | other node p50 | other node p99 | same node p50 | same node p99 |");
     block.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
     foreach (var r in results)
@@ -71,7 +71,7 @@ async Task CrossNodeAsync()
         block.AppendLine(inv, $"| {r.Scenario} | capacity | {r.CapacityMessagesPerSecond:N0} | {r.CapacityDeliveriesPerSecond:N0} | | | | |");
         foreach (var p in r.Loads)
         {
-            block.AppendLine(inv, $"| {r.Scenario} | {p.Load:P0} | {p.MessagesPerSecond:N0} | {p.DeliveriesPerSecond:N0} | {Ms(p.Remote.P50Ms)} | {Ms(p.Remote.P99Ms)} | {Ms(p.Local.P50Ms)} | {Ms(p.Local.P99Ms)} |");
+            block.AppendLine(inv, $"| {r.Scenario} | {p.Load:P0} | {p.MessagesPerSecond:N0} | {p.DeliveriesPerSecond:N0} | {Ms(p.Remote.Samples > 0 ? p.Remote.P50Ms : null)} | {Ms(p.Remote.Samples > 0 ? p.Remote.P99Ms : null)} | {Ms(p.Local.P50Ms)} | {Ms(p.Local.P99Ms)} |");
         }
     }
 
