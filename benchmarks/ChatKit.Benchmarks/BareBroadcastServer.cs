@@ -13,28 +13,36 @@ namespace ChatKit.Benchmarks;
 
 /// <summary>
 /// The floor under ChatKit's fan-out on this machine: Kestrel and ASP.NET Core's WebSockets with nothing else. Every
-/// <c>send</c> frame goes back out as a <c>message</c> to every connection (one room of everyone), through a queue
-/// and a writer per connection as ChatKit has; every frame is answered with a <c>reply</c>. No store, no JSON parsing.
+/// <c>send</c> frame goes back out as a <c>message</c> to the connections of its room's members (rooms fixed at start,
+/// users named by their bearer token), through a queue and a writer per connection as ChatKit has; every frame is
+/// answered with a <c>reply</c>. No store, no JSON parsing beyond finding the room id.
 /// </summary>
 internal sealed class BareBroadcastServer : IAsyncDisposable
 {
     private static readonly byte[] SendPrefix = "{\"type\":\"send\""u8.ToArray();
     private static readonly byte[] MessagePrefix = "{\"type\":\"message\""u8.ToArray();
     private static readonly byte[] Reply = "{\"type\":\"reply\"}"u8.ToArray();
+    private static readonly byte[] RoomField = "\"room\":\""u8.ToArray();
     private readonly WebApplication _app;
-    private readonly List<Channel<byte[]>> _connections = [];
+    private readonly Dictionary<string, List<string>> _members;
+    private readonly Dictionary<string, Channel<byte[]>> _connections = new(StringComparer.Ordinal);
 
-    private BareBroadcastServer(WebApplication app) => _app = app;
+    private BareBroadcastServer(WebApplication app, Dictionary<string, List<string>> members)
+    {
+        _app = app;
+        _members = members;
+    }
 
     public Uri WebSocketUri { get; private set; } = null!;
 
-    public static async Task<BareBroadcastServer> StartAsync()
+    /// <summary>Starts the server with its rooms: room id to member user ids.</summary>
+    public static async Task<BareBroadcastServer> StartAsync(Dictionary<string, List<string>> members)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new BareBroadcastServer(app);
+        var server = new BareBroadcastServer(app, members);
         app.UseWebSockets();
         app.Map("/chat", server.AcceptAsync);
         await app.StartAsync();
@@ -51,11 +59,12 @@ internal sealed class BareBroadcastServer : IAsyncDisposable
 
     private async Task AcceptAsync(HttpContext context)
     {
+        var user = context.Request.Headers.Authorization.ToString()["Bearer ".Length..];
         using var socket = await context.WebSockets.AcceptWebSocketAsync(Protocol.ChatProtocol.Subprotocol);
         var outbound = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
         lock (_connections)
         {
-            _connections.Add(outbound);
+            _connections[user] = outbound;
         }
 
         var writer = WriteAsync(socket, outbound.Reader);
@@ -67,21 +76,19 @@ internal sealed class BareBroadcastServer : IAsyncDisposable
                 var (length, type) = await WebSocketMessages.ReceiveAsync(socket, buffer, context.RequestAborted);
                 if (type == WebSocketMessageType.Close)
                 {
+                    outbound.Writer.TryComplete();
+                    await writer;
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
                     break;
                 }
 
-                if (buffer.AsSpan(0, length).StartsWith(SendPrefix))
+                var frame = buffer.AsSpan(0, length);
+                if (frame.StartsWith(SendPrefix))
                 {
                     var message = new byte[MessagePrefix.Length + length - SendPrefix.Length];
                     MessagePrefix.CopyTo(message, 0);
-                    buffer.AsSpan(SendPrefix.Length, length - SendPrefix.Length).CopyTo(message.AsSpan(MessagePrefix.Length));
-                    List<Channel<byte[]>> everyone;
-                    lock (_connections)
-                    {
-                        everyone = [.. _connections];
-                    }
-
-                    everyone.ForEach(c => c.Writer.TryWrite(message));
+                    frame[SendPrefix.Length..].CopyTo(message.AsSpan(MessagePrefix.Length));
+                    Deliver(RoomOf(frame), message);
                 }
 
                 outbound.Writer.TryWrite(Reply);
@@ -95,11 +102,32 @@ internal sealed class BareBroadcastServer : IAsyncDisposable
         {
             lock (_connections)
             {
-                _connections.Remove(outbound);
+                _connections.Remove(user);
             }
 
             outbound.Writer.TryComplete();
             await writer;
+        }
+    }
+
+    private static string RoomOf(ReadOnlySpan<byte> frame)
+    {
+        var start = frame.IndexOf(RoomField) + RoomField.Length;
+        var end = frame[start..].IndexOf((byte)'"');
+        return System.Text.Encoding.UTF8.GetString(frame.Slice(start, end));
+    }
+
+    private void Deliver(string room, byte[] message)
+    {
+        lock (_connections)
+        {
+            foreach (var member in _members[room])
+            {
+                if (_connections.TryGetValue(member, out var connection))
+                {
+                    connection.Writer.TryWrite(message);
+                }
+            }
         }
     }
 

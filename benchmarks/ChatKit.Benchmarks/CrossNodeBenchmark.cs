@@ -34,8 +34,9 @@ internal static class CrossNodeBenchmark
         var rooms = Enumerable.Range(0, 1000).Select(r => Enumerable.Range(0, 10).Select(k => users[(r + (101 * k)) % 1000]).ToList()).ToList();
         results.Add(await MeasureAsync(redis, "1,000 rooms of 10 members", users, rooms, senders: 50, phase, loads, progress));
 
-        progress("reference: the 1,000-member room's load on bare Kestrel WebSockets, without ChatKit");
-        results.Add(await MeasureFloorAsync(users, senders: 4, phase, loads, progress));
+        progress("references without ChatKit: the same loads on bare Kestrel WebSockets");
+        results.Add(await MeasureFloorAsync("floor: 1 room of 1,000 members on bare Kestrel WebSockets", users, [users], senders: 4, phase, loads, progress));
+        results.Add(await MeasureFloorAsync("floor: 1,000 rooms of 10 members on bare Kestrel WebSockets", users, rooms, senders: 50, phase, loads, progress));
         return results;
     }
 
@@ -85,10 +86,11 @@ internal static class CrossNodeBenchmark
         }
     }
 
-    /// <summary>The 1,000-member room's floor: the same clients and load on bare Kestrel WebSockets, one process, no ChatKit.</summary>
-    private static async Task<CrossNodeResult> MeasureFloorAsync(List<string> users, int senders, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
+    /// <summary>A scenario's floor: the same clients, rooms and load on bare Kestrel WebSockets, one process, no ChatKit.</summary>
+    private static async Task<CrossNodeResult> MeasureFloorAsync(string name, List<string> users, List<List<string>> roomMembers, int senders, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
     {
-        await using var server = await BareBroadcastServer.StartAsync();
+        var rooms = roomMembers.Select((members, i) => (Id: $"r{i}", Members: members)).ToDictionary(r => r.Id, r => r.Members, StringComparer.Ordinal);
+        await using var server = await BareBroadcastServer.StartAsync(rooms);
         var clients = new List<BenchClient>();
         try
         {
@@ -97,8 +99,10 @@ internal static class CrossNodeBenchmark
                 clients.Add(await BenchClient.ConnectAsync(server.WebSocketUri, user, remote: false));
             }
 
-            var sending = clients.Take(senders).Select(c => (Client: c, Rooms: new List<string> { "everyone" })).ToList();
-            return await MeasureLoadsAsync("floor: 1,000 connections on bare Kestrel WebSockets (no ChatKit, one node)", clients, sending, users.Count, phase, loads, progress);
+            var roomsOf = users.ToDictionary(u => u, u => rooms.Where(r => r.Value.Contains(u)).Select(r => r.Key).ToList(), StringComparer.Ordinal);
+            var sending = clients.Where((_, i) => i % 2 == 0).Take(senders).Select(c => (Client: c, Rooms: roomsOf[c.User])).ToList();
+            var fanout = roomMembers.Sum(m => m.Count) / (double)roomMembers.Count;
+            return await MeasureLoadsAsync(name, clients, sending, fanout, phase, loads, progress);
         }
         finally
         {
