@@ -58,15 +58,33 @@ internal static class CrossNodeBenchmark
             roomIds.Add(room);
         }
 
-        // Even users on node 1, odd users on node 2; only node 2's connections time their deliveries.
-        var clients = new List<BenchClient>();
-        foreach (var (user, index) in users.Select((u, i) => (u, i)))
-        {
-            clients.Add(await BenchClient.ConnectAsync(cluster[index % 2].WebSocketUri, user, remote: index % 2 == 1));
-        }
+        // Even users on node 1, odd users on node 2 (the other node from the senders').
+        return await MeasureOnAsync(name, users, roomMembers, roomIds, senders, index => (cluster[index % 2].WebSocketUri, index % 2 == 1), phase, loads, progress);
+    }
 
+    /// <summary>A scenario's floor: the same clients, rooms and load on bare Kestrel WebSockets, one process, no ChatKit.</summary>
+    private static async Task<CrossNodeResult> MeasureFloorAsync(string name, List<string> users, List<List<string>> roomMembers, int senders, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
+    {
+        var roomIds = roomMembers.Select((_, i) => $"r{i}").ToList();
+        await using var server = await BareBroadcastServer.StartAsync(roomIds.Zip(roomMembers).ToDictionary(r => r.First, r => r.Second, StringComparer.Ordinal));
+        return await MeasureOnAsync(name, users, roomMembers, roomIds, senders, _ => (server.WebSocketUri, false), phase, loads, progress);
+    }
+
+    /// <summary>
+    /// Connects every user where <paramref name="placement"/> says (and whether that is the other node from the
+    /// senders'), lets the first even users send to their rooms, and measures the capacity, then the latency at each load.
+    /// </summary>
+    private static async Task<CrossNodeResult> MeasureOnAsync(string name, List<string> users, List<List<string>> roomMembers, List<string> roomIds, int senders, Func<int, (Uri Server, bool Remote)> placement, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
+    {
+        var clients = new List<BenchClient>();
         try
         {
+            for (var index = 0; index < users.Count; index++)
+            {
+                var (server, remote) = placement(index);
+                clients.Add(await BenchClient.ConnectAsync(server, users[index], remote));
+            }
+
             var roomsOf = users.ToDictionary(u => u, _ => new List<string>(), StringComparer.Ordinal);
             foreach (var (members, room) in roomMembers.Zip(roomIds))
             {
@@ -75,7 +93,21 @@ internal static class CrossNodeBenchmark
 
             var sending = clients.Where((_, i) => i % 2 == 0).Take(senders).Select(c => (Client: c, Rooms: roomsOf[c.User])).ToList();
             var fanout = roomMembers.Sum(m => m.Count) / (double)roomMembers.Count;
-            return await MeasureLoadsAsync(name, clients, sending, fanout, phase, loads, progress);
+
+            progress($"  capacity: {sending.Count} senders, {Window} sends outstanding each, {phase.TotalSeconds:N0} s");
+            var capacity = await RunPhaseAsync(clients, sending, phase, ratePerSender: null);
+            var messagesPerSecond = capacity.Deliveries / fanout;
+
+            var points = new List<LoadPoint>();
+            foreach (var load in loads)
+            {
+                var rate = messagesPerSecond * load / sending.Count;
+                progress($"  latency at {load:P0} of {messagesPerSecond:N0} messages/s ({capacity.Deliveries:N0} deliveries/s): {rate * sending.Count:N0} messages/s");
+                var paced = await RunPhaseAsync(clients, sending, phase, ratePerSender: rate);
+                points.Add(new LoadPoint(load, rate * sending.Count, paced.Deliveries, paced.Remote, paced.Local));
+            }
+
+            return new CrossNodeResult(name, capacity.Deliveries, messagesPerSecond, points);
         }
         finally
         {
@@ -84,51 +116,6 @@ internal static class CrossNodeBenchmark
                 await client.DisposeAsync();
             }
         }
-    }
-
-    /// <summary>A scenario's floor: the same clients, rooms and load on bare Kestrel WebSockets, one process, no ChatKit.</summary>
-    private static async Task<CrossNodeResult> MeasureFloorAsync(string name, List<string> users, List<List<string>> roomMembers, int senders, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
-    {
-        var rooms = roomMembers.Select((members, i) => (Id: $"r{i}", Members: members)).ToDictionary(r => r.Id, r => r.Members, StringComparer.Ordinal);
-        await using var server = await BareBroadcastServer.StartAsync(rooms);
-        var clients = new List<BenchClient>();
-        try
-        {
-            foreach (var user in users)
-            {
-                clients.Add(await BenchClient.ConnectAsync(server.WebSocketUri, user, remote: false));
-            }
-
-            var roomsOf = users.ToDictionary(u => u, u => rooms.Where(r => r.Value.Contains(u)).Select(r => r.Key).ToList(), StringComparer.Ordinal);
-            var sending = clients.Where((_, i) => i % 2 == 0).Take(senders).Select(c => (Client: c, Rooms: roomsOf[c.User])).ToList();
-            var fanout = roomMembers.Sum(m => m.Count) / (double)roomMembers.Count;
-            return await MeasureLoadsAsync(name, clients, sending, fanout, phase, loads, progress);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
-    }
-
-    private static async Task<CrossNodeResult> MeasureLoadsAsync(string name, List<BenchClient> clients, List<(BenchClient Client, List<string> Rooms)> sending, double fanout, TimeSpan phase, IReadOnlyList<double> loads, Action<string> progress)
-    {
-        progress($"  capacity: {sending.Count} senders, {Window} sends outstanding each, {phase.TotalSeconds:N0} s");
-        var capacity = await RunPhaseAsync(clients, sending, phase, ratePerSender: null);
-        var messagesPerSecond = capacity.Deliveries / fanout;
-
-        var points = new List<LoadPoint>();
-        foreach (var load in loads)
-        {
-            var rate = messagesPerSecond * load / sending.Count;
-            progress($"  latency at {load:P0} of {messagesPerSecond:N0} messages/s ({capacity.Deliveries:N0} deliveries/s): {rate * sending.Count:N0} messages/s");
-            var paced = await RunPhaseAsync(clients, sending, phase, ratePerSender: rate);
-            points.Add(new LoadPoint(load, rate * sending.Count, paced.Deliveries, paced.Remote, paced.Local));
-        }
-
-        return new CrossNodeResult(name, capacity.Deliveries, messagesPerSecond, points);
     }
 
     private static async Task<(double Deliveries, Latency Remote, Latency Local)> RunPhaseAsync(List<BenchClient> clients, List<(BenchClient Client, List<string> Rooms)> senders, TimeSpan phase, double? ratePerSender)
@@ -360,8 +347,8 @@ internal static class CrossNodeBenchmark
 
             if (frame.StartsWith(ReplyPrefix) || frame.StartsWith(ErrorPrefix))
             {
-                Interlocked.Increment(ref _replies);
-                if (Interlocked.Read(ref _replies) > 1)
+                // The first reply answers the hello, which took no slot.
+                if (Interlocked.Increment(ref _replies) > 1)
                 {
                     _outstanding.Release();
                 }

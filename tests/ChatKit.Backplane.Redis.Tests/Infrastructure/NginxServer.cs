@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace ChatKit.Backplane.Redis.Tests.Infrastructure;
@@ -13,13 +12,14 @@ internal sealed partial class NginxServer : IAsyncDisposable
     private const string Executable = "/usr/sbin/nginx";
     private readonly Process _process;
     private readonly string _prefix;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessLog _log;
 
     private NginxServer(Process process, string prefix, int port)
     {
         _process = process;
         _prefix = prefix;
         Port = port;
+        _log = new ProcessLog(process);
     }
 
     public int Port { get; }
@@ -47,10 +47,6 @@ internal sealed partial class NginxServer : IAsyncDisposable
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("nginx did not start.");
         var server = new NginxServer(process, prefix, port);
-        process.OutputDataReceived += (_, line) => server.Record(line.Data);
-        process.ErrorDataReceived += (_, line) => server.Record(line.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         await server.WaitUntilListeningAsync();
         return server;
     }
@@ -89,7 +85,7 @@ internal sealed partial class NginxServer : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"nginx exited with {_process.ExitCode}: {Output}");
+                throw new InvalidOperationException($"nginx exited with {_process.ExitCode}: {_log.Text}");
             }
 
             try
@@ -101,28 +97,6 @@ internal sealed partial class NginxServer : IAsyncDisposable
             catch (System.Net.Sockets.SocketException)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
-            }
-        }
-    }
-
-    private string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    private void Record(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
             }
         }
     }

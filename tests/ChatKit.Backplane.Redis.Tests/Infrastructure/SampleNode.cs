@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace ChatKit.Backplane.Redis.Tests.Infrastructure;
 
@@ -12,13 +11,20 @@ internal sealed class SampleNode : IAsyncDisposable
     private const string StartedLine = "ChatKit sample chat: open";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ProcessLog _log;
 
     private SampleNode(Process process, int port)
     {
         _process = process;
         Port = port;
+        _log = new ProcessLog(process, line =>
+        {
+            if (line.Contains(StartedLine, StringComparison.Ordinal))
+            {
+                _started.TrySetResult();
+            }
+        });
     }
 
     public int Port { get; }
@@ -26,16 +32,7 @@ internal sealed class SampleNode : IAsyncDisposable
     public Uri Address => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>Everything the node wrote so far, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _log.Text;
 
     /// <summary>Starts a node with the given configuration (<c>key=value</c>, as on its command line) and waits until it serves.</summary>
     public static async Task<SampleNode> StartAsync(IEnumerable<string> settings)
@@ -58,13 +55,9 @@ internal sealed class SampleNode : IAsyncDisposable
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException("The sample app did not start.");
-        var node = new SampleNode(process, port);
-        process.OutputDataReceived += (_, line) => node.Record(line.Data);
-        process.ErrorDataReceived += (_, line) => node.Record(line.Data);
         process.EnableRaisingEvents = true;
+        var node = new SampleNode(process, port);
         process.Exited += (_, _) => node._started.TrySetException(new InvalidOperationException($"The sample node on port {port} exited before serving:\n{node.Output}"));
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
             await node._started.Task.WaitAsync(StartTimeout);
@@ -105,24 +98,6 @@ internal sealed class SampleNode : IAsyncDisposable
             var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
             var path = Path.Combine(RepositoryPaths.Root, "samples", "ChatKit.Samples.Web", "bin", output.Parent!.Name, output.Name, "ChatKit.Samples.Web.dll");
             return File.Exists(path) ? path : throw new InvalidOperationException($"The sample app is not built at {path}; build ChatKit.sln first.");
-        }
-    }
-
-    private void Record(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
-        if (line.Contains(StartedLine, StringComparison.Ordinal))
-        {
-            _started.TrySetResult();
         }
     }
 }
