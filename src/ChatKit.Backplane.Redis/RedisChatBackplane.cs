@@ -27,6 +27,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
 {
     private const string Room = "room";
     private const string User = "user";
+    private static readonly TimeSpan UnsentSubscribeRetry = TimeSpan.FromMilliseconds(100);
 
     private readonly RedisConnection _redis;
     private readonly IBackplaneReceiver _receiver;
@@ -131,11 +132,16 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
                     continue;
                 }
 
-                var wanted = string.Equals(kind, Room, StringComparison.Ordinal) ? _receiver.HasRoom(id) : _receiver.HasUser(id);
+                var wanted = Wanted(kind, id);
                 var channel = _redis.Channel(kind, id);
                 if (wanted && !state.Subscribed)
                 {
                     await _redis.Subscriber.SubscribeAsync(channel, _handler).ConfigureAwait(false);
+                    if (!await SentAsync(kind, id, channel).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+
                     state.Subscribed = true;
                 }
                 else if (!wanted && state.Subscribed)
@@ -161,7 +167,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
                 LogSubscribeFailed(_logger, ex, kind, id);
                 if (!state.Subscribed)
                 {
-                    _redis.Subscriber.Unsubscribe(_redis.Channel(kind, id), _handler, CommandFlags.FireAndForget);
+                    Abandon(_redis.Channel(kind, id));
                 }
 
                 return;
@@ -172,6 +178,39 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Makes sure a completed subscribe reached a server. StackExchange.Redis 1.2.6 completes a subscribe made while it
+    /// has no subscription connection to use (Redis away, or a connection still being made) without sending it, and
+    /// may never send it later; such a subscribe is made again until a server has it. Returns <see langword="false"/>
+    /// when the node stopped wanting the channel meanwhile (the caller then takes stock again).
+    /// </summary>
+    private async Task<bool> SentAsync(string kind, string id, RedisChannel channel)
+    {
+        while (_redis.Subscriber.SubscribedEndpoint(channel) is null)
+        {
+            await Task.Delay(UnsentSubscribeRetry).ConfigureAwait(false);
+            if (_redis.Subscriber.SubscribedEndpoint(channel) is not null)
+            {
+                break;
+            }
+
+            Abandon(channel);
+            if (!Wanted(kind, id))
+            {
+                return false;
+            }
+
+            await _redis.Subscriber.SubscribeAsync(channel, _handler).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private bool Wanted(string kind, string id) => string.Equals(kind, Room, StringComparison.Ordinal) ? _receiver.HasRoom(id) : _receiver.HasUser(id);
+
+    /// <summary>Takes this node's handler for a channel whose subscription failed out of StackExchange.Redis.</summary>
+    private void Abandon(RedisChannel channel) => _redis.Subscriber.Unsubscribe(channel, _handler, CommandFlags.FireAndForget);
 
     private void OnSubscriptionsRestored(object? sender, EventArgs e) => _ = RestoreSubscriptionsAsync();
 
