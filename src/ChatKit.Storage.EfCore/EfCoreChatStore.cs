@@ -331,15 +331,7 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
 
         plan.AssignSequences(last);
         var rows = plan.NewMessages();
-        db.Set<ChatMessageRow>().AddRange(rows.Select(m => new ChatMessageRow
-        {
-            RoomId = m.RoomId,
-            Sequence = m.Sequence,
-            ClientMessageId = m.ClientMessageId,
-            SenderId = m.SenderId,
-            Body = m.Body,
-            SentAtMs = m.SentAt.ToUnixTimeMilliseconds(),
-        }));
+        db.Set<ChatMessageRow>().AddRange(rows.Select(ToRow));
         await db.SaveChangesAsync().ConfigureAwait(false);
         foreach (var read in rows.GroupBy(r => (r.RoomId, r.SenderId)).Select(g => (g.Key.RoomId, g.Key.SenderId, Sequence: g.Max(r => r.Sequence))))
         {
@@ -412,6 +404,61 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
     });
 
     /// <inheritdoc />
+    /// <remarks>One transaction for the whole list; each message takes its room row's lock first (a no-op update), as appends do.</remarks>
+    public ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<LoggedMessageResult>>(async db =>
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var rooms = db.Set<ChatRoomRow>();
+        var rows = db.Set<ChatMessageRow>();
+        var results = new List<LoggedMessageResult>(messages.Count);
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var _ = transaction.ConfigureAwait(false);
+        foreach (var message in messages)
+        {
+            var locked = await rooms.Where(r => r.Id == message.RoomId)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.LastSequence, r => r.LastSequence), cancellationToken).ConfigureAwait(false);
+            if (locked == 0)
+            {
+                results.Add(new LoggedMessageResult(LoggedMessageOutcome.NoRoom, message));
+                continue;
+            }
+
+            var existing = await FindByClientIdAsync(rows, message.RoomId, message.ClientMessageId, cancellationToken).ConfigureAwait(false);
+            if (existing is not null)
+            {
+                results.Add(new LoggedMessageResult(existing.Sequence == message.Sequence ? LoggedMessageOutcome.AlreadyStored : LoggedMessageOutcome.Duplicate, existing));
+                continue;
+            }
+
+            var latest = await rooms.Where(r => r.Id == message.RoomId).Select(r => r.LastSequence).FirstAsync(cancellationToken).ConfigureAwait(false);
+            if (message.Sequence <= latest)
+            {
+                var holder = await rows.AsNoTracking().FirstAsync(m => m.RoomId == message.RoomId && m.Sequence == message.Sequence, cancellationToken).ConfigureAwait(false);
+                results.Add(new LoggedMessageResult(LoggedMessageOutcome.SequenceTaken, ToMessage(holder)));
+                continue;
+            }
+
+            if (message.Sequence > latest + 1)
+            {
+                results.Add(new LoggedMessageResult(LoggedMessageOutcome.Gap, message));
+                continue;
+            }
+
+            rows.Add(ToRow(message));
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            db.ChangeTracker.Clear();
+            await rooms.Where(r => r.Id == message.RoomId)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.LastSequence, message.Sequence), cancellationToken).ConfigureAwait(false);
+            await db.Set<ChatMemberRow>().Where(m => m.RoomId == message.RoomId && m.UserId == message.SenderId)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.ReadSequence, message.Sequence).SetProperty(m => m.DeliveredSequence, message.Sequence), cancellationToken).ConfigureAwait(false);
+            results.Add(new LoggedMessageResult(LoggedMessageOutcome.Stored, message with { SentAt = DateTimeOffset.FromUnixTimeMilliseconds(message.SentAt.ToUnixTimeMilliseconds()) }));
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return results;
+    });
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<ChatMessage>>(async db =>
     {
         if (db.Database.GetDbConnection() is NpgsqlConnection connection)
@@ -476,6 +523,16 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
 
     private static RoomMember ToMember(ChatMemberRow row) =>
         new(row.RoomId, row.UserId, (MemberRole)row.Role, DateTimeOffset.FromUnixTimeMilliseconds(row.JoinedAtMs));
+
+    private static ChatMessageRow ToRow(ChatMessage message) => new()
+    {
+        RoomId = message.RoomId,
+        Sequence = message.Sequence,
+        ClientMessageId = message.ClientMessageId,
+        SenderId = message.SenderId,
+        Body = message.Body,
+        SentAtMs = message.SentAt.ToUnixTimeMilliseconds(),
+    };
 
     private static ChatMessage ToMessage(ChatMessageRow row) =>
         new(row.RoomId, row.Sequence, row.ClientMessageId, row.SenderId, row.Body, DateTimeOffset.FromUnixTimeMilliseconds(row.SentAtMs));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ChatKit.Transport.Kafka.Tests.Infrastructure;
 using Confluent.Kafka;
 
@@ -41,22 +40,7 @@ public sealed class MockKafkaClusterTests
             consumer.Close();
         }
 
-        var kcat = await RunAsync("kcat", "-C", "-b", cluster.BootstrapServers, "-t", Topic, "-e", "-q", "-f", "%k %s\n");
+        var kcat = await Processes.RunAsync("kcat", "-C", "-b", cluster.BootstrapServers, "-t", Topic, "-e", "-q", "-f", "%k %s\n");
         Assert.Equal(sent.Select(v => $"room-1 {v}"), kcat.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-    }
-
-    private static async Task<string> RunAsync(string file, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{file} did not start.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"{file} failed with {process.ExitCode}: {await error}");
     }
 }

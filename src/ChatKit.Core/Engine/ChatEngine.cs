@@ -297,8 +297,11 @@ public sealed partial class ChatEngine
         if (!result.Duplicate)
         {
             ChatKitTelemetry.MessagesStored.Add(1);
-            await PublishStoredMessageAsync(user, message, cancellationToken).ConfigureAwait(false);
         }
+
+        // A retry publishes the original again: with a log in front of the store, the first try may have been
+        // numbered after its sender gave up waiting, and then nobody published it. Connections drop repeats.
+        await PublishStoredMessageAsync(user, message, cancellationToken).ConfigureAwait(false);
 
         ChatKitTelemetry.SendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new SendResult(message.RoomId, message.Sequence, message.ClientMessageId, message.SentAt, result.Duplicate);

@@ -60,6 +60,14 @@ public interface IChatStore
     /// </summary>
     ValueTask<AppendResult> AppendMessageAsync(NewMessage message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores messages whose sequence numbers a durable log assigned (<c>ChatKit.Transport.Kafka</c>), in order. A message is
+    /// stored only when its sequence is the room's next one and its client message id is new in the room; the room's
+    /// latest sequence becomes it and the sender's read position moves to it. Repeats change nothing, so a log can
+    /// store at least once. One result per message, in order.
+    /// </summary>
+    ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
+
     /// <summary>A page of the room's messages in ascending sequence order (see <see cref="MessageRange"/>).</summary>
     ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken);
 

@@ -213,6 +213,28 @@ public sealed class InMemoryChatStore : IChatStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var results = new List<LoggedMessageResult>(messages.Count);
+        foreach (var message in messages)
+        {
+            if (!_rooms.TryGetValue(message.RoomId, out var state))
+            {
+                results.Add(new LoggedMessageResult(LoggedMessageOutcome.NoRoom, message));
+                continue;
+            }
+
+            lock (state.Sync)
+            {
+                results.Add(StoreLogged(state, message));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<LoggedMessageResult>>(results);
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken)
     {
         if (!_rooms.TryGetValue(roomId, out var state))
@@ -285,6 +307,34 @@ public sealed class InMemoryChatStore : IChatStore
 
     private RoomState GetState(string roomId) =>
         _rooms.TryGetValue(roomId, out var state) ? state : throw new KeyNotFoundException($"Room '{roomId}' does not exist.");
+
+    private static LoggedMessageResult StoreLogged(RoomState state, ChatMessage message)
+    {
+        if (state.ByClientId.TryGetValue(message.ClientMessageId, out var existing))
+        {
+            return new LoggedMessageResult(existing.Sequence == message.Sequence ? LoggedMessageOutcome.AlreadyStored : LoggedMessageOutcome.Duplicate, existing);
+        }
+
+        var latest = state.Messages.Count;
+        if (message.Sequence <= latest)
+        {
+            return new LoggedMessageResult(LoggedMessageOutcome.SequenceTaken, state.Messages[(int)message.Sequence - 1]);
+        }
+
+        if (message.Sequence > latest + 1)
+        {
+            return new LoggedMessageResult(LoggedMessageOutcome.Gap, message);
+        }
+
+        state.Messages.Add(message);
+        state.ByClientId.Add(message.ClientMessageId, message);
+        if (state.ReadStates.ContainsKey(message.SenderId))
+        {
+            state.ReadStates[message.SenderId] = new ReadState(message.Sequence, message.Sequence);
+        }
+
+        return new LoggedMessageResult(LoggedMessageOutcome.Stored, message);
+    }
 
     private sealed class RoomState(Room room)
     {

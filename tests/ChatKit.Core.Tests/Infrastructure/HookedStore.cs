@@ -82,6 +82,8 @@ internal sealed class HookedStore : IChatStore
 
     public ValueTask<AppendResult> AppendMessageAsync(NewMessage message, CancellationToken cancellationToken) => _inner.AppendMessageAsync(message, cancellationToken);
 
+    public ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => _inner.StoreLoggedMessagesAsync(messages, cancellationToken);
+
     public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken) => _inner.GetMessagesAsync(roomId, range, cancellationToken);
 
     public ValueTask<long> GetLatestSequenceAsync(string roomId, CancellationToken cancellationToken) => _inner.GetLatestSequenceAsync(roomId, cancellationToken);

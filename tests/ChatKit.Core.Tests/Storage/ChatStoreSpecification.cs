@@ -199,6 +199,50 @@ public abstract class ChatStoreSpecification
         Assert.Equal(new UserProfile("bob", "Robert", Now), bob);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Logged_messages_are_stored_at_their_sequence_in_order_and_repeats_change_nothing()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "logged", "alice", "bob");
+        var batch = Enumerable.Range(1, 3).Select(i => new ChatMessage(room, i, $"c{i}", i == 3 ? "bob" : "alice", $"m{i}", Now)).ToList();
+
+        var first = await store.StoreLoggedMessagesAsync(batch, CancellationToken.None);
+        var again = await store.StoreLoggedMessagesAsync(batch, CancellationToken.None);
+
+        Assert.All(first, r => Assert.Equal(LoggedMessageOutcome.Stored, r.Outcome));
+        Assert.All(again, r => Assert.Equal(LoggedMessageOutcome.AlreadyStored, r.Outcome));
+        Assert.Equal(batch, await store.GetMessagesAsync(room, new MessageRange(0, null, 10), CancellationToken.None));
+        Assert.Equal(3, await store.GetLatestSequenceAsync(room, CancellationToken.None));
+        Assert.Equal(new ReadState(3, 3), Assert.Single(await store.GetMembershipsAsync("bob", CancellationToken.None)).State);
+
+        var appended = await store.AppendMessageAsync(new NewMessage(room, "c4", "alice", "m4", Now), CancellationToken.None);
+        Assert.Equal(4, appended.Message.Sequence);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_logged_message_that_would_leave_a_gap_repeat_an_id_or_take_a_sequence_is_not_stored()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "refused", "alice");
+        var one = new ChatMessage(room, 1, "c1", "alice", "m1", Now);
+        await store.StoreLoggedMessagesAsync([one], CancellationToken.None);
+
+        var results = await store.StoreLoggedMessagesAsync(
+        [
+            new ChatMessage(room, 3, "c3", "alice", "past a gap", Now),
+            new ChatMessage(room, 2, "c1", "alice", "same id again", Now),
+            new ChatMessage(room, 1, "other", "alice", "sequence taken", Now),
+            new ChatMessage("no-such-room", 1, "c1", "alice", "nowhere", Now),
+        ], CancellationToken.None);
+
+        Assert.Equal(
+            [LoggedMessageOutcome.Gap, LoggedMessageOutcome.Duplicate, LoggedMessageOutcome.SequenceTaken, LoggedMessageOutcome.NoRoom],
+            results.Select(r => r.Outcome));
+        Assert.Equal(one, results[1].Message);
+        Assert.Equal(one, results[2].Message);
+        Assert.Equal([one], await store.GetMessagesAsync(room, new MessageRange(0, null, 10), CancellationToken.None));
+    }
+
     private static async Task<string> CreateRoomAsync(IChatStore store, string name, params string[] members)
     {
         var room = new Room("r_" + name + Guid.NewGuid().ToString("N")[..8], RoomKind.Group, name, RoomVisibility.Private, members[0], Now);

@@ -1,22 +1,36 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
 namespace ChatKit.Transport.Kafka.Tests.Infrastructure;
 
 /// <summary>
 /// librdkafka's Kafka-protocol mock cluster: brokers on 127.0.0.1 that live as long as the client that started them.
-/// Any Kafka client (other processes and kcat too) reaches them through <see cref="BootstrapServers"/>.
+/// Any Kafka client (other processes and kcat too) reaches them through <see cref="BootstrapServers"/>. The mock
+/// answers no admin request that needs a controller (creating topics), so topics are made through librdkafka's mock
+/// API, which also takes brokers down and up.
 /// </summary>
-internal sealed class MockKafkaCluster : IDisposable
+internal sealed partial class MockKafkaCluster : IDisposable
 {
     private readonly IProducer<Null, Null> _owner;
+    private readonly IntPtr _cluster;
 
-    private MockKafkaCluster(IProducer<Null, Null> owner, string bootstrapServers)
+    private MockKafkaCluster(IProducer<Null, Null> owner, string bootstrapServers, int brokers)
     {
         _owner = owner;
         BootstrapServers = bootstrapServers;
+        Brokers = brokers;
+        var handle = (SafeHandle)typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(owner.Handle)!;
+        _cluster = rd_kafka_handle_mock_cluster(handle.DangerousGetHandle());
+        if (_cluster == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("librdkafka returned no mock cluster for a client made with test.mock.num.brokers.");
+        }
     }
 
     public string BootstrapServers { get; }
+
+    public int Brokers { get; }
 
     public static MockKafkaCluster Start(int brokers)
     {
@@ -27,7 +41,7 @@ internal sealed class MockKafkaCluster : IDisposable
         {
             using var admin = new DependentAdminClientBuilder(owner.Handle).Build();
             var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
-            return new MockKafkaCluster(owner, string.Join(',', metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));
+            return new MockKafkaCluster(owner, string.Join(',', metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")), brokers);
         }
         catch
         {
@@ -36,5 +50,41 @@ internal sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>Creates a topic on every broker as a real cluster's controller would.</summary>
+    public void CreateTopic(string topic, int partitions, int replicationFactor)
+    {
+        var error = rd_kafka_mock_topic_create(_cluster, topic, partitions, replicationFactor);
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"The mock cluster did not create topic {topic}: error {error}.");
+        }
+    }
+
+    /// <summary>Takes broker <paramref name="id"/> (1 to <see cref="Brokers"/>) down: its connections drop and it answers nothing.</summary>
+    public void SetBrokerDown(int id) => Check(rd_kafka_mock_broker_set_down(_cluster, id), id);
+
+    /// <summary>Brings broker <paramref name="id"/> back.</summary>
+    public void SetBrokerUp(int id) => Check(rd_kafka_mock_broker_set_up(_cluster, id), id);
+
     public void Dispose() => _owner.Dispose();
+
+    private static void Check(int error, int broker)
+    {
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"The mock cluster refused to change broker {broker}: error {error}.");
+        }
+    }
+
+    [LibraryImport("librdkafka")]
+    private static partial IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+    [LibraryImport("librdkafka", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+
+    [LibraryImport("librdkafka")]
+    private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
+
+    [LibraryImport("librdkafka")]
+    private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
 }

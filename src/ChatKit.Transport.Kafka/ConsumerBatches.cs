@@ -1,0 +1,34 @@
+using Confluent.Kafka;
+
+namespace ChatKit.Transport.Kafka;
+
+internal static class ConsumerBatches
+{
+    /// <summary>
+    /// Waits up to <paramref name="poll"/> for a record, then takes what else is already fetched, up to
+    /// <paramref name="max"/>. A failed read ends the batch early; <paramref name="failed"/> hears of it.
+    /// </summary>
+    public static List<ConsumeResult<byte[], byte[]>> TakeBatch(this IConsumer<byte[], byte[]> consumer, int max, TimeSpan poll, Action<ConsumeException> failed)
+    {
+        var batch = new List<ConsumeResult<byte[], byte[]>>();
+        try
+        {
+            var next = consumer.Consume(poll);
+            while (next is not null && batch.Count < max)
+            {
+                if (next.Message is not null)
+                {
+                    batch.Add(next);
+                }
+
+                next = consumer.Consume(TimeSpan.Zero);
+            }
+        }
+        catch (ConsumeException ex)
+        {
+            failed(ex);
+        }
+
+        return batch;
+    }
+}

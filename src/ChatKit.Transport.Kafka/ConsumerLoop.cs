@@ -1,0 +1,44 @@
+using Confluent.Kafka;
+
+namespace ChatKit.Transport.Kafka;
+
+/// <summary>A consumer and the loop that reads it on a thread of its own, stopped with the app.</summary>
+internal abstract class ConsumerLoop : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private IConsumer<byte[], byte[]>? _consumer;
+    private Task? _loop;
+
+    protected IConsumer<byte[], byte[]> Consumer => _consumer ?? throw new InvalidOperationException("The loop has not started.");
+
+    protected CancellationToken Stopping => _stop.Token;
+
+    /// <summary>Stops the loop, then leaves the consumer group (if any) at once so another node takes over without waiting.</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        _consumer?.Close();
+    }
+
+    public virtual void Dispose()
+    {
+        _consumer?.Dispose();
+        _stop.Dispose();
+    }
+
+    protected void Run(IConsumer<byte[], byte[]> consumer)
+    {
+        _consumer = consumer;
+        _loop = OwnThread.Start(Loop);
+    }
+
+    /// <summary>Waits <paramref name="delay"/> unless the app stops first.</summary>
+    protected void Pause(TimeSpan delay) => _stop.Token.WaitHandle.WaitOne(delay);
+
+    protected abstract void Loop();
+}

@@ -1,0 +1,70 @@
+using ChatKit.Transport.Kafka.Options;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace ChatKit.Transport.Kafka;
+
+/// <summary>The settings of every Kafka client this node makes: the user's pass-through settings, then ChatKit's own.</summary>
+public sealed class KafkaClients
+{
+    /// <summary>Creates the settings from the validated options.</summary>
+    public KafkaClients(IOptions<KafkaTransportOptions> options)
+    {
+        Options = options.Value;
+        NodeId = $"{Environment.MachineName}-{Guid.NewGuid():N}";
+    }
+
+    /// <summary>This node's id: unique per process; it names the node's writer on the messages topic.</summary>
+    public string NodeId { get; }
+
+    internal KafkaTransportOptions Options { get; }
+
+    internal string WritersGroup => $"{Options.GroupPrefix}.writers";
+
+    internal string StoreGroup => $"{Options.GroupPrefix}.store";
+
+    internal AdminClientConfig Admin() => Apply(new AdminClientConfig());
+
+    /// <summary>The producer of incoming messages: idempotent, every in-sync replica acknowledges.</summary>
+    internal ProducerConfig Producer()
+    {
+        var config = Apply(new ProducerConfig());
+        config.EnableIdempotence = true;
+        config.Acks = Acks.All;
+        config.LingerMs = 1;
+        return config;
+    }
+
+    /// <summary>The writer's transactional producer.</summary>
+    internal ProducerConfig TransactionalProducer()
+    {
+        var config = Producer();
+        config.TransactionalId = $"{Options.GroupPrefix}.writer.{NodeId}";
+        return config;
+    }
+
+    /// <summary>A consumer that sees committed records only and commits its offsets itself (or never).</summary>
+    internal ConsumerConfig Consumer(string groupId)
+    {
+        var config = Apply(new ConsumerConfig());
+        config.GroupId = groupId;
+        config.EnableAutoCommit = false;
+        config.IsolationLevel = IsolationLevel.ReadCommitted;
+        config.AutoOffsetReset = AutoOffsetReset.Earliest;
+        config.FetchWaitMaxMs = 5;
+        return config;
+    }
+
+    private T Apply<T>(T config)
+        where T : ClientConfig
+    {
+        foreach (var (key, value) in Options.Settings)
+        {
+            config.Set(key, value);
+        }
+
+        config.BootstrapServers = Options.BootstrapServers;
+        config.ClientId = $"chatkit-{NodeId}";
+        return config;
+    }
+}

@@ -1,0 +1,324 @@
+using ChatKit.Model;
+using ChatKit.Storage;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace ChatKit.Transport.Kafka;
+
+/// <summary>
+/// The single writer of the incoming-topic partitions this node owns (consumer group <c>{prefix}.writers</c>): it
+/// numbers each room's messages, answers retried client message ids with the original, stores the batch through the
+/// store port when it can, and writes the numbered messages to the messages topic in one transaction with the
+/// incoming offsets, so a batch is numbered exactly once even when the node dies half way.
+/// </summary>
+/// <remarks>
+/// On taking a partition the writer reads the messages-topic partition from where the store worker has confirmed it
+/// (everything before is in the store) to its end, and takes each room's latest sequence as the larger of that tail's
+/// and the store's. A batch that fails for any reason is read again from its first offset with that knowledge rebuilt.
+/// </remarks>
+internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore store, ILogger<PartitionWriter> logger) : ConsumerLoop
+{
+    private const int MaxBatch = 500;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private readonly Dictionary<string, RoomLog> _rooms = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _unscanned = [];
+    private IProducer<byte[], byte[]>? _producer;
+    private bool _inTransaction;
+
+    public void Start()
+    {
+        _producer = new ProducerBuilder<byte[], byte[]>(clients.TransactionalProducer()).Build();
+        _producer.InitTransactions(clients.Options.ConnectTimeout);
+        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.WritersGroup))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                LogAssigned(logger, partitions);
+                Forget(partitions.Select(p => p.Partition.Value));
+            })
+            .SetPartitionsRevokedHandler((_, partitions) => Forget(partitions.Select(p => p.Partition.Value)))
+            .SetPartitionsLostHandler((_, partitions) => Forget(partitions.Select(p => p.Partition.Value)))
+            .Build();
+        consumer.Subscribe(clients.Options.IncomingTopic);
+        Run(consumer);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _producer?.Dispose();
+    }
+
+    private void Forget(IEnumerable<int> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            _unscanned.Add(partition);
+            foreach (var (room, _) in _rooms.Where(r => r.Value.Partition == partition).ToList())
+            {
+                _rooms.Remove(room);
+            }
+        }
+    }
+
+    protected override void Loop()
+    {
+        while (!Stopping.IsCancellationRequested)
+        {
+            var batch = Consumer.TakeBatch(MaxBatch, Poll, ex => LogConsumeFailed(logger, ex));
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                Process(batch);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogBatchFailed(logger, ex, batch.Count);
+                Abort();
+                Forget(batch.Select(r => r.Partition.Value).Distinct());
+                foreach (var first in batch.GroupBy(r => r.TopicPartition).Select(g => g.First()))
+                {
+                    Consumer.Seek(first.TopicPartitionOffset);
+                }
+
+                Pause(clients.Options.StoreRetryDelay);
+            }
+        }
+    }
+
+    private void Process(List<ConsumeResult<byte[], byte[]>> batch)
+    {
+        foreach (var partition in batch.Select(r => r.Partition.Value).Distinct().Where(_unscanned.Contains).ToList())
+        {
+            ScanTail(partition);
+            _unscanned.Remove(partition);
+        }
+
+        var outputs = new List<Output>(batch.Count);
+        var fresh = new List<Output>();
+        foreach (var result in batch)
+        {
+            if (LogRecords.ReadIncoming(result.Message.Value) is not { } message)
+            {
+                LogUnreadable(logger, result.TopicPartitionOffset.ToString());
+                continue;
+            }
+
+            var room = Room(message.RoomId, result.Partition.Value);
+            if (room.TryGetRecent(message.ClientMessageId, out var original))
+            {
+                outputs.Add(new Output(original, repeat: true));
+                continue;
+            }
+
+            var numbered = new ChatMessage(message.RoomId, room.Latest + 1, message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
+            room.Remember(numbered);
+            var output = new Output(numbered, repeat: false);
+            outputs.Add(output);
+            fresh.Add(output);
+        }
+
+        Store(fresh);
+        Commit(outputs, batch);
+    }
+
+    /// <summary>Stores what it can; a message the store already has under another sequence becomes a repeat of that one.</summary>
+    private void Store(List<Output> fresh)
+    {
+        var pending = fresh;
+        while (pending.Count > 0)
+        {
+            IReadOnlyList<LoggedMessageResult> results;
+            try
+            {
+                results = OwnThread.Wait(store.StoreLoggedMessagesAsync(pending.Select(o => o.Message).ToList(), CancellationToken.None));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogStoreDown(logger, ex, pending.Count);
+                return;
+            }
+
+            var next = new List<Output>();
+            for (var i = 0; i < pending.Count; i++)
+            {
+                var output = pending[i];
+                switch (results[i].Outcome)
+                {
+                    case LoggedMessageOutcome.Stored or LoggedMessageOutcome.AlreadyStored:
+                        output.Stored = true;
+                        break;
+                    case LoggedMessageOutcome.SequenceTaken:
+                        throw new InvalidOperationException($"Room {output.Message.RoomId} sequence {output.Message.Sequence} is taken in the store by another message; this writer's knowledge was behind.");
+                    case LoggedMessageOutcome.Duplicate:
+                        // Sent before this writer's memory of the room: answer with the stored one, and number the room's
+                        // later messages in this batch one lower.
+                        var room = _rooms[output.Message.RoomId];
+                        output.BecomeRepeatOf(results[i].Message);
+                        room.Remember(results[i].Message);
+                        room.Latest--;
+                        foreach (var later in pending.Skip(i + 1).Where(o => string.Equals(o.Message.RoomId, output.Message.RoomId, StringComparison.Ordinal)))
+                        {
+                            later.Renumber(later.Message.Sequence - 1);
+                            room.Remember(later.Message);
+                        }
+
+                        next = pending.Skip(i + 1).ToList();
+                        i = pending.Count;
+                        break;
+                }
+            }
+
+            pending = next;
+        }
+    }
+
+    private void Commit(List<Output> outputs, List<ConsumeResult<byte[], byte[]>> batch)
+    {
+        var producer = _producer!;
+        producer.BeginTransaction();
+        _inTransaction = true;
+        foreach (var output in outputs)
+        {
+            producer.Produce(clients.Options.MessagesTopic, LogRecords.Numbered(output.Message, clients.NodeId, output.Stored, output.Repeat));
+        }
+
+        var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1));
+        producer.SendOffsetsToTransaction(offsets, Consumer.ConsumerGroupMetadata, clients.Options.ConnectTimeout);
+        producer.CommitTransaction(clients.Options.ConnectTimeout);
+        _inTransaction = false;
+    }
+
+    private void Abort()
+    {
+        if (!_inTransaction)
+        {
+            return;
+        }
+
+        _inTransaction = false;
+        try
+        {
+            _producer!.AbortTransaction(clients.Options.ConnectTimeout);
+        }
+        catch (KafkaException ex)
+        {
+            LogAbortFailed(logger, ex);
+        }
+    }
+
+    private RoomLog Room(string roomId, int partition)
+    {
+        if (!_rooms.TryGetValue(roomId, out var room))
+        {
+            room = new RoomLog(partition);
+            _rooms[roomId] = room;
+        }
+
+        if (!room.Checked)
+        {
+            try
+            {
+                room.Latest = Math.Max(room.Latest, OwnThread.Wait(store.GetLatestSequenceAsync(roomId, CancellationToken.None)));
+                room.Checked = true;
+            }
+            catch (Exception ex) when (room.Scanned && ex is not OperationCanceledException)
+            {
+                // The store is away; the log's tail knows this room's latest sequence, which is enough until it is back.
+            }
+        }
+
+        return room;
+    }
+
+    /// <summary>Learns each room's latest sequence and recent ids from what the store worker has not confirmed yet.</summary>
+    private void ScanTail(int partition)
+    {
+        var config = clients.Consumer(clients.StoreGroup);
+        config.EnablePartitionEof = true;
+        using var scanner = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        var topicPartition = new TopicPartition(clients.Options.MessagesTopic, partition);
+        var committed = scanner.Committed([topicPartition], clients.Options.ConnectTimeout).Single().Offset;
+        var watermarks = scanner.QueryWatermarkOffsets(topicPartition, clients.Options.ConnectTimeout);
+        var start = committed == Offset.Unset ? watermarks.Low : new Offset(Math.Max(committed.Value, watermarks.Low.Value));
+        if (start >= watermarks.High)
+        {
+            return;
+        }
+
+        scanner.Assign(new TopicPartitionOffset(topicPartition, start));
+        var read = 0;
+        while (true)
+        {
+            var result = scanner.Consume(clients.Options.ConnectTimeout) ?? throw new TimeoutException($"Reading partition {partition} of {clients.Options.MessagesTopic} stopped before its end.");
+            if (result.IsPartitionEOF)
+            {
+                break;
+            }
+
+            if (LogRecords.ReadNumbered(result.Message) is not { Repeat: false } record)
+            {
+                continue;
+            }
+
+            if (!_rooms.TryGetValue(record.Message.RoomId, out var room))
+            {
+                room = new RoomLog(partition);
+                _rooms[record.Message.RoomId] = room;
+            }
+
+            if (record.Message.Sequence > room.Latest)
+            {
+                room.Remember(record.Message);
+            }
+
+            room.Scanned = true;
+            read++;
+        }
+
+        LogScanned(logger, partition, read);
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "This node now writes incoming partitions {Partitions}")]
+    private static partial void LogAssigned(ILogger logger, List<TopicPartition> partitions);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Read {Count} records of partition {Partition}'s tail that the store worker has not confirmed")]
+    private static partial void LogScanned(ILogger logger, int partition, int count);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Numbering a batch of {Count} incoming messages failed; it is read again from its first offset")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "The store did not take {Count} numbered messages; they go to the log marked unstored and the store worker stores them later")]
+    private static partial void LogStoreDown(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Reading the incoming topic failed; reading goes on")]
+    private static partial void LogConsumeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Skipped an incoming record that is not ChatKit's ({Position})")]
+    private static partial void LogUnreadable(ILogger logger, string position);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "Aborting a failed transaction failed too")]
+    private static partial void LogAbortFailed(ILogger logger, Exception exception);
+
+    /// <summary>One record the batch writes to the messages topic.</summary>
+    private sealed class Output(ChatMessage message, bool repeat)
+    {
+        public ChatMessage Message { get; private set; } = message;
+
+        public bool Repeat { get; private set; } = repeat;
+
+        public bool Stored { get; set; }
+
+        public void BecomeRepeatOf(ChatMessage original)
+        {
+            Message = original;
+            Repeat = true;
+            Stored = true;
+        }
+
+        public void Renumber(long sequence) => Message = Message with { Sequence = sequence };
+    }
+}

@@ -1,0 +1,81 @@
+using ChatKit.AspNetCore.Tests.Infrastructure;
+using ChatKit.Storage;
+using ChatKit.Transport.Kafka.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ChatKit.Transport.Kafka.Tests.Infrastructure;
+
+/// <summary>
+/// ChatKit nodes (real Kestrel servers on loopback) with the Kafka message log on one mock cluster, one store and one
+/// redis-server between them, as nodes behind a load balancer share them. Each set has topics and groups of its own.
+/// </summary>
+internal sealed class KafkaNodes : IAsyncDisposable
+{
+    public const int Partitions = 4;
+    private readonly List<ChatTestServer> _nodes = [];
+
+    private KafkaNodes(string prefix) => Prefix = prefix;
+
+    public string Prefix { get; }
+
+    public string MessagesTopic => $"{Prefix}.messages";
+
+    public ChatTestServer this[int index] => _nodes[index];
+
+    public static async Task<KafkaNodes> StartAsync(MockKafkaCluster kafka, string redis, IChatStore store, int nodes)
+    {
+        var set = new KafkaNodes("k" + Guid.NewGuid().ToString("N")[..12]);
+        kafka.CreateTopic($"{set.Prefix}.incoming", Partitions, replicationFactor: 3);
+        kafka.CreateTopic(set.MessagesTopic, Partitions, replicationFactor: 3);
+        try
+        {
+            for (var i = 0; i < nodes; i++)
+            {
+                set._nodes.Add(await StartNodeAsync(kafka, redis, store, set.Prefix));
+            }
+        }
+        catch
+        {
+            await set.DisposeAsync();
+            throw;
+        }
+
+        return set;
+    }
+
+    /// <summary>Starts one node; without <paramref name="redis"/> it has no backplane (it delivers to its own clients only).</summary>
+    public static Task<ChatTestServer> StartNodeAsync(MockKafkaCluster kafka, string? redis, IChatStore store, string prefix, Action<KafkaTransportOptions>? configure = null) =>
+        ChatTestServer.StartAsync(chatKit: kit =>
+        {
+            kit.Services.Replace(ServiceDescriptor.Singleton(store));
+            if (redis is not null)
+            {
+                kit.AddRedisBackplane(options =>
+                {
+                    options.ConnectionString = redis;
+                    options.ChannelPrefix = prefix;
+                });
+            }
+
+            kit.AddKafkaTransport(options =>
+            {
+                options.BootstrapServers = kafka.BootstrapServers;
+                options.IncomingTopic = $"{prefix}.incoming";
+                options.MessagesTopic = $"{prefix}.messages";
+                options.GroupPrefix = prefix;
+                options.Partitions = Partitions;
+                options.ReplicationFactor = 3;
+                options.StoreRetryDelay = TimeSpan.FromMilliseconds(200);
+                configure?.Invoke(options);
+            });
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
