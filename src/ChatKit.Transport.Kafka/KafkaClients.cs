@@ -32,6 +32,9 @@ public sealed class KafkaClients
         config.EnableIdempotence = true;
         config.Acks = Acks.All;
         config.LingerMs = 1;
+
+        // The Java client's partitioner: a room's partition is the same for ChatKit and for any other producer.
+        config.Partitioner = Partitioner.Murmur2Random;
         return config;
     }
 

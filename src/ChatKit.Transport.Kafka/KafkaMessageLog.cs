@@ -22,7 +22,14 @@ public sealed class KafkaMessageLog : IMessageLog, IDisposable
     public KafkaMessageLog(KafkaClients clients)
     {
         _clients = clients;
-        _producer = new Lazy<IProducer<byte[], byte[]>>(() => new ProducerBuilder<byte[], byte[]>(clients.Producer()).Build());
+        _producer = new Lazy<IProducer<byte[], byte[]>>(() =>
+        {
+            // The producer stops retrying a record after SendTimeout too (it may have reached the log all the same: a retry
+            // with the same cmid is then answered with it).
+            var config = clients.Producer();
+            config.MessageTimeoutMs = (int)clients.Options.SendTimeout.TotalMilliseconds;
+            return new ProducerBuilder<byte[], byte[]>(config).Build();
+        });
     }
 
     /// <inheritdoc />

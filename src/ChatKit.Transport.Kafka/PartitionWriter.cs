@@ -27,8 +27,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
     public void Start()
     {
-        _producer = new ProducerBuilder<byte[], byte[]>(clients.TransactionalProducer()).Build();
-        _producer.InitTransactions(clients.Options.ConnectTimeout);
+        _producer = NewProducer();
         var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.WritersGroup))
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
@@ -46,6 +45,13 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
     {
         base.Dispose();
         _producer?.Dispose();
+    }
+
+    private IProducer<byte[], byte[]> NewProducer()
+    {
+        var producer = new ProducerBuilder<byte[], byte[]>(clients.TransactionalProducer()).Build();
+        producer.InitTransactions(clients.Options.ConnectTimeout);
+        return producer;
     }
 
     private void Forget(IEnumerable<int> partitions)
@@ -78,6 +84,13 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
             {
                 LogBatchFailed(logger, ex, batch.Count);
                 Abort();
+                if (ex is KafkaException { Error.IsFatal: true })
+                {
+                    // The producer cannot go on (fenced, or its transactional state is lost): start a new one.
+                    _producer?.Dispose();
+                    _producer = NewProducer();
+                }
+
                 Forget(batch.Select(r => r.Partition.Value).Distinct());
                 foreach (var first in batch.GroupBy(r => r.TopicPartition).Select(g => g.First()))
                 {
@@ -186,10 +199,30 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
             producer.Produce(clients.Options.MessagesTopic, LogRecords.Numbered(output.Message, clients.NodeId, output.Stored, output.Repeat));
         }
 
-        var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1));
-        producer.SendOffsetsToTransaction(offsets, Consumer.ConsumerGroupMetadata, clients.Options.ConnectTimeout);
-        producer.CommitTransaction(clients.Options.ConnectTimeout);
+        var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)).ToList();
+        Retrying(() => producer.SendOffsetsToTransaction(offsets, Consumer.ConsumerGroupMetadata, clients.Options.ConnectTimeout));
+        Retrying(() => producer.CommitTransaction(clients.Options.ConnectTimeout));
         _inTransaction = false;
+    }
+
+    /// <summary>
+    /// Runs a transaction step until it is done: librdkafka says a step that timed out (a broker away) is to be called
+    /// again to resume. Any other failure goes to the caller, which aborts the transaction.
+    /// </summary>
+    private void Retrying(Action step)
+    {
+        while (true)
+        {
+            try
+            {
+                step();
+                return;
+            }
+            catch (KafkaRetriableException ex) when (!Stopping.IsCancellationRequested)
+            {
+                LogStepRetried(logger, ex);
+            }
+        }
     }
 
     private void Abort()
@@ -202,7 +235,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
         _inTransaction = false;
         try
         {
-            _producer!.AbortTransaction(clients.Options.ConnectTimeout);
+            Retrying(() => _producer!.AbortTransaction(clients.Options.ConnectTimeout));
         }
         catch (KafkaException ex)
         {
@@ -299,6 +332,9 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
     [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Skipped an incoming record that is not ChatKit's ({Position})")]
     private static partial void LogUnreadable(ILogger logger, string position);
+
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Warning, Message = "A transaction step timed out (a broker is away); trying it again")]
+    private static partial void LogStepRetried(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "Aborting a failed transaction failed too")]
     private static partial void LogAbortFailed(ILogger logger, Exception exception);

@@ -41,7 +41,7 @@ public sealed class KafkaTransportTests
                 var replies = new List<ServerFrame>();
                 for (var i = 0; i < Each; i++)
                 {
-                    replies.Add(await client.SendAsync(room, $"{Users[index]} {i}", $"{Users[index]}-{i}"));
+                    replies.Add(await Sends.UntilAcknowledgedAsync(client, room, $"{Users[index]} {i}", $"{Users[index]}-{i}"));
                 }
 
                 return replies;

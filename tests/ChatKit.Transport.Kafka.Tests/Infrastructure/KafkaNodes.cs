@@ -1,6 +1,6 @@
 using ChatKit.AspNetCore.Tests.Infrastructure;
+using ChatKit.Hosting;
 using ChatKit.Storage;
-using ChatKit.Transport.Kafka.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -25,9 +25,7 @@ internal sealed class KafkaNodes : IAsyncDisposable
 
     public static async Task<KafkaNodes> StartAsync(MockKafkaCluster kafka, string redis, IChatStore store, int nodes)
     {
-        var set = new KafkaNodes("k" + Guid.NewGuid().ToString("N")[..12]);
-        kafka.CreateTopic($"{set.Prefix}.incoming", Partitions, replicationFactor: 3);
-        kafka.CreateTopic(set.MessagesTopic, Partitions, replicationFactor: 3);
+        var set = new KafkaNodes(CreateTopics(kafka));
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -44,11 +42,15 @@ internal sealed class KafkaNodes : IAsyncDisposable
         return set;
     }
 
-    /// <summary>Starts one node; without <paramref name="redis"/> it has no backplane (it delivers to its own clients only).</summary>
-    public static Task<ChatTestServer> StartNodeAsync(MockKafkaCluster kafka, string? redis, IChatStore store, string prefix, Action<KafkaTransportOptions>? configure = null) =>
+    /// <summary>Starts one node on <paramref name="store"/>; without <paramref name="redis"/> it has no backplane (it delivers to its own clients only).</summary>
+    public static Task<ChatTestServer> StartNodeAsync(MockKafkaCluster kafka, string? redis, IChatStore store, string prefix) =>
+        StartNodeAsync(kafka, redis, kit => kit.Services.Replace(ServiceDescriptor.Singleton(store)), prefix);
+
+    /// <summary>Starts one node whose storage <paramref name="storage"/> adds.</summary>
+    public static Task<ChatTestServer> StartNodeAsync(MockKafkaCluster kafka, string? redis, Action<IChatKitBuilder> storage, string prefix) =>
         ChatTestServer.StartAsync(chatKit: kit =>
         {
-            kit.Services.Replace(ServiceDescriptor.Singleton(store));
+            storage(kit);
             if (redis is not null)
             {
                 kit.AddRedisBackplane(options =>
@@ -67,9 +69,21 @@ internal sealed class KafkaNodes : IAsyncDisposable
                 options.Partitions = Partitions;
                 options.ReplicationFactor = 3;
                 options.StoreRetryDelay = TimeSpan.FromMilliseconds(200);
-                configure?.Invoke(options);
+
+                // librdkafka's mock coordinator sometimes holds a joining member until the rebalance times out: keep that short.
+                options.Settings["max.poll.interval.ms"] = "10000";
+                options.Settings["session.timeout.ms"] = "6000";
             });
         });
+
+    /// <summary>Makes a set's topics on the mock cluster, as an operator would before starting ChatKit.</summary>
+    public static string CreateTopics(MockKafkaCluster kafka)
+    {
+        var prefix = "k" + Guid.NewGuid().ToString("N")[..12];
+        kafka.CreateTopic($"{prefix}.incoming", Partitions, replicationFactor: 3);
+        kafka.CreateTopic($"{prefix}.messages", Partitions, replicationFactor: 3);
+        return prefix;
+    }
 
     public async ValueTask DisposeAsync()
     {
