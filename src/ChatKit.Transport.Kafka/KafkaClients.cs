@@ -43,6 +43,10 @@ public sealed class KafkaClients
     {
         var config = Producer();
         config.TransactionalId = $"{Options.GroupPrefix}.writer.{NodeId}";
+
+        // A writer that dies with a transaction open holds up read_committed readers of its partitions until the
+        // broker aborts it; a batch's transaction takes milliseconds, so keep that wait short (librdkafka's default is 60 s).
+        config.TransactionTimeoutMs = 10_000;
         return config;
     }
 
