@@ -33,9 +33,9 @@ public sealed class NodeCrashTests
         ];
 
         // The first node creates the schema and the signing key; the others start on both.
-        await using var node1 = await SampleNode.StartAsync(settings);
-        await using var node2 = await SampleNode.StartAsync(settings);
-        await using var node3 = await SampleNode.StartAsync(settings);
+        await using var node1 = await NodeProcess.StartSampleAsync(settings);
+        await using var node2 = await NodeProcess.StartSampleAsync(settings);
+        await using var node3 = await NodeProcess.StartSampleAsync(settings);
         await using var nginx = await NginxServer.StartAsync([node1.Port, node2.Port, node3.Port]);
         using var http = new HttpClient { BaseAddress = nginx.Address };
 

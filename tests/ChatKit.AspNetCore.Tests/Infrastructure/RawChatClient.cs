@@ -49,9 +49,13 @@ internal sealed class RawChatClient : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    public static async Task<RawChatClient> ConnectAsync(ChatTestServer server, string user, IDictionary<string, long>? resume = null, bool hello = true)
+    public static Task<RawChatClient> ConnectAsync(ChatTestServer server, string user, IDictionary<string, long>? resume = null, bool hello = true) =>
+        ConnectAsync(server.WebSocketUri, user, resume, hello);
+
+    /// <summary>Connects to the WebSocket endpoint at <paramref name="webSocketUri"/> as <paramref name="user"/> (the test bearer scheme).</summary>
+    public static async Task<RawChatClient> ConnectAsync(Uri webSocketUri, string user, IDictionary<string, long>? resume = null, bool hello = true)
     {
-        var socket = await OpenAsync(server, user);
+        var socket = await OpenAsync(webSocketUri, user);
         var client = new RawChatClient(socket, user);
         if (hello)
         {
@@ -61,7 +65,10 @@ internal sealed class RawChatClient : IAsyncDisposable
         return client;
     }
 
-    public static async Task<ClientWebSocket> OpenAsync(ChatTestServer server, string? user, string? subprotocol = ChatProtocol.Subprotocol, int receiveBufferBytes = 16 * 1024, string? origin = null)
+    public static Task<ClientWebSocket> OpenAsync(ChatTestServer server, string? user, string? subprotocol = ChatProtocol.Subprotocol, int receiveBufferBytes = 16 * 1024, string? origin = null) =>
+        OpenAsync(server.WebSocketUri, user, subprotocol, receiveBufferBytes, origin);
+
+    public static async Task<ClientWebSocket> OpenAsync(Uri webSocketUri, string? user, string? subprotocol = ChatProtocol.Subprotocol, int receiveBufferBytes = 16 * 1024, string? origin = null)
     {
         var socket = new ClientWebSocket();
         if (origin is not null)
@@ -82,7 +89,7 @@ internal sealed class RawChatClient : IAsyncDisposable
         }
 
         using var timeout = new CancellationTokenSource(Timeout);
-        await socket.ConnectAsync(server.WebSocketUri, timeout.Token);
+        await socket.ConnectAsync(webSocketUri, timeout.Token);
         return socket;
     }
 
