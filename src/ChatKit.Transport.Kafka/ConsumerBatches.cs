@@ -13,12 +13,19 @@ internal static class ConsumerBatches
         var batch = new List<ConsumeResult<byte[], byte[]>>();
         try
         {
+            // Never consume a record the batch has no room for: the consumer's position would pass it, and the next
+            // batch's commit would skip it for good.
             var next = consumer.Consume(poll);
-            while (next is not null && batch.Count < max)
+            while (next is not null)
             {
                 if (next.Message is not null)
                 {
                     batch.Add(next);
+                }
+
+                if (batch.Count >= max)
+                {
+                    break;
                 }
 
                 next = consumer.Consume(TimeSpan.Zero);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ChatKit.Model;
 using ChatKit.Storage;
 using Confluent.Kafka;
@@ -104,10 +105,11 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
     private void Process(List<ConsumeResult<byte[], byte[]>> batch)
     {
-        foreach (var partition in batch.Select(r => r.Partition.Value).Distinct().Where(_unscanned.Contains).ToList())
+        // Every partition this writer owns and has not read the tail of yet, in one pass.
+        if (_unscanned.Count > 0)
         {
-            ScanTail(partition);
-            _unscanned.Remove(partition);
+            ScanTails([.. _unscanned]);
+            _unscanned.Clear();
         }
 
         var outputs = new List<Output>(batch.Count);
@@ -268,58 +270,69 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
     }
 
     /// <summary>Learns each room's latest sequence and recent ids from what the store worker has not confirmed yet.</summary>
-    private void ScanTail(int partition)
+    private void ScanTails(List<int> partitions)
     {
+        var started = Stopwatch.GetTimestamp();
         var config = clients.Consumer(clients.StoreGroup);
         config.EnablePartitionEof = true;
         using var scanner = new ConsumerBuilder<byte[], byte[]>(config).Build();
-        var topicPartition = new TopicPartition(clients.Options.MessagesTopic, partition);
-        var committed = scanner.Committed([topicPartition], clients.Options.ConnectTimeout).Single().Offset;
-        var watermarks = scanner.QueryWatermarkOffsets(topicPartition, clients.Options.ConnectTimeout);
-        var start = committed == Offset.Unset ? watermarks.Low : new Offset(Math.Max(committed.Value, watermarks.Low.Value));
-        if (start >= watermarks.High)
+        var topicPartitions = partitions.Select(p => new TopicPartition(clients.Options.MessagesTopic, p)).ToList();
+        var committed = scanner.Committed(topicPartitions, clients.Options.ConnectTimeout).ToDictionary(c => c.Partition.Value, c => c.Offset);
+        var starts = new List<TopicPartitionOffset>();
+        foreach (var topicPartition in topicPartitions)
         {
-            return;
+            var watermarks = scanner.QueryWatermarkOffsets(topicPartition, clients.Options.ConnectTimeout);
+            var from = committed.GetValueOrDefault(topicPartition.Partition.Value, Offset.Unset);
+            var start = from == Offset.Unset ? watermarks.Low : new Offset(Math.Max(from.Value, watermarks.Low.Value));
+            if (start < watermarks.High)
+            {
+                starts.Add(new TopicPartitionOffset(topicPartition, start));
+            }
         }
 
-        scanner.Assign(new TopicPartitionOffset(topicPartition, start));
         var read = 0;
-        while (true)
+        if (starts.Count > 0)
         {
-            var result = scanner.Consume(clients.Options.ConnectTimeout) ?? throw new TimeoutException($"Reading partition {partition} of {clients.Options.MessagesTopic} stopped before its end.");
-            if (result.IsPartitionEOF)
+            scanner.Assign(starts);
+            for (var ended = 0; ended < starts.Count;)
             {
-                break;
-            }
+                var result = scanner.Consume(clients.Options.ConnectTimeout) ?? throw new TimeoutException($"Reading the tail of {clients.Options.MessagesTopic} stopped before its end.");
+                if (result.IsPartitionEOF)
+                {
+                    ended++;
+                    continue;
+                }
 
-            if (LogRecords.ReadNumbered(result.Message) is not { Repeat: false } record)
-            {
-                continue;
-            }
+                if (LogRecords.ReadNumbered(result.Message) is not { Repeat: false } record)
+                {
+                    continue;
+                }
 
-            if (!_rooms.TryGetValue(record.Message.RoomId, out var room))
-            {
-                room = new RoomLog(partition);
-                _rooms[record.Message.RoomId] = room;
-            }
+                if (!_rooms.TryGetValue(record.Message.RoomId, out var room))
+                {
+                    room = new RoomLog(result.Partition.Value);
+                    _rooms[record.Message.RoomId] = room;
+                }
 
-            if (record.Message.Sequence > room.Latest)
-            {
-                room.Remember(record.Message);
-            }
+                if (record.Message.Sequence > room.Latest)
+                {
+                    room.Remember(record.Message);
+                }
 
-            room.Scanned = true;
-            read++;
+                room.Scanned = true;
+                read++;
+            }
         }
 
-        LogScanned(logger, partition, read);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogScanned(logger, partitions.Count, read, elapsed);
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "This node now writes incoming partitions {Partitions}")]
     private static partial void LogAssigned(ILogger logger, List<TopicPartition> partitions);
 
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Read {Count} records of partition {Partition}'s tail that the store worker has not confirmed")]
-    private static partial void LogScanned(ILogger logger, int partition, int count);
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Read {Count} records of the tails of {Partitions} partitions that the store worker has not confirmed, in {Milliseconds:F0} ms")]
+    private static partial void LogScanned(ILogger logger, int partitions, int count, double milliseconds);
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Numbering a batch of {Count} incoming messages failed; it is read again from its first offset")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
