@@ -35,6 +35,14 @@ public static class SampleApp
             chatKit.AddRedisBackplane();
         }
 
+#if CHATKIT_KAFKA
+        // Built with -p:ChatKitKafka=true: Kafka between the nodes and the database with --ChatKit:Kafka:BootstrapServers=kafka:9092.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["ChatKit:Kafka:BootstrapServers"]))
+        {
+            chatKit.AddKafkaTransport();
+        }
+#endif
+
         var app = builder.Build();
         app.UseDefaultFiles();
         app.UseStaticFiles();
