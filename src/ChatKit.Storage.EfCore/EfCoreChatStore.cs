@@ -404,7 +404,10 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
     });
 
     /// <inheritdoc />
-    /// <remarks>One transaction for the whole list; each message takes its room row's lock first (a no-op update), as appends do.</remarks>
+    /// <remarks>
+    /// One transaction for the whole list. On PostgreSQL, two round trips (<see cref="PostgreSqlLoggedBatch"/>); elsewhere
+    /// each message takes its room row's lock first (a no-op update), as appends do.
+    /// </remarks>
     public ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<LoggedMessageResult>>(async db =>
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -413,6 +416,13 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
         var results = new List<LoggedMessageResult>(messages.Count);
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var _ = transaction.ConfigureAwait(false);
+        if (db.Database.GetDbConnection() is NpgsqlConnection connection)
+        {
+            var batch = await PostgreSqlLoggedBatch.StoreAsync(connection, (NpgsqlTransaction)transaction.GetDbTransaction(), messages).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return batch;
+        }
+
         foreach (var message in messages)
         {
             var locked = await rooms.Where(r => r.Id == message.RoomId)

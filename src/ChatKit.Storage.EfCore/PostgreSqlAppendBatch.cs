@@ -1,6 +1,5 @@
 using ChatKit.Model;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace ChatKit.Storage.EfCore;
 
@@ -76,7 +75,7 @@ internal static class PostgreSqlAppendBatch
     {
         var command = new NpgsqlCommand(FindStored, connection, transaction)
         {
-            Parameters = { Text("rooms", batch.Select(m => m.RoomId)), Text("client_ids", batch.Select(m => m.ClientMessageId)) },
+            Parameters = { PostgreSqlRows.Text("rooms", batch.Select(m => m.RoomId)), PostgreSqlRows.Text("client_ids", batch.Select(m => m.ClientMessageId)) },
         };
         await using var disposeCommand = command.ConfigureAwait(false);
         var stored = new Dictionary<(string, string), ChatMessage>();
@@ -105,28 +104,28 @@ internal static class PostgreSqlAppendBatch
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand(LockRooms) { Parameters = { Text("rooms", rooms) } },
+                new NpgsqlBatchCommand(LockRooms) { Parameters = { PostgreSqlRows.Text("rooms", rooms) } },
                 new NpgsqlBatchCommand(InsertMessages)
                 {
                     Parameters =
                     {
-                        Text("rooms", rooms),
-                        Bigint("counts", plan.NewByRoom.Values.Select(v => (long)v.Count)),
-                        Text("message_rooms", messages.Select(m => plan.Batch[m.Index].RoomId)),
-                        Bigint("positions", messages.Select(m => m.Position)),
-                        Text("client_ids", messages.Select(m => plan.Batch[m.Index].ClientMessageId)),
-                        Text("senders", messages.Select(m => plan.Batch[m.Index].SenderId)),
-                        Text("bodies", messages.Select(m => plan.Batch[m.Index].Body)),
-                        Bigint("sent_at", messages.Select(m => plan.Batch[m.Index].SentAt.ToUnixTimeMilliseconds())),
+                        PostgreSqlRows.Text("rooms", rooms),
+                        PostgreSqlRows.Bigint("counts", plan.NewByRoom.Values.Select(v => (long)v.Count)),
+                        PostgreSqlRows.Text("message_rooms", messages.Select(m => plan.Batch[m.Index].RoomId)),
+                        PostgreSqlRows.Bigint("positions", messages.Select(m => m.Position)),
+                        PostgreSqlRows.Text("client_ids", messages.Select(m => plan.Batch[m.Index].ClientMessageId)),
+                        PostgreSqlRows.Text("senders", messages.Select(m => plan.Batch[m.Index].SenderId)),
+                        PostgreSqlRows.Text("bodies", messages.Select(m => plan.Batch[m.Index].Body)),
+                        PostgreSqlRows.Bigint("sent_at", messages.Select(m => plan.Batch[m.Index].SentAt.ToUnixTimeMilliseconds())),
                     },
                 },
                 new NpgsqlBatchCommand(AdvanceSenders)
                 {
                     Parameters =
                     {
-                        Text("rooms", senders.Select(s => s.Room)),
-                        Text("users", senders.Select(s => s.SenderId)),
-                        Bigint("back", senders.Select(s => s.Back)),
+                        PostgreSqlRows.Text("rooms", senders.Select(s => s.Room)),
+                        PostgreSqlRows.Text("users", senders.Select(s => s.SenderId)),
+                        PostgreSqlRows.Bigint("back", senders.Select(s => s.Back)),
                     },
                 },
             },
@@ -154,10 +153,4 @@ internal static class PostgreSqlAppendBatch
 
         return last;
     }
-
-    private static NpgsqlParameter Text(string name, IEnumerable<string> values) =>
-        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
-
-    private static NpgsqlParameter Bigint(string name, IEnumerable<long> values) =>
-        new(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = values.ToArray() };
 }

@@ -243,6 +243,28 @@ public abstract class ChatStoreSpecification
         Assert.Equal([one], await store.GetMessagesAsync(room, new MessageRange(0, null, 10), CancellationToken.None));
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Within_one_list_of_logged_messages_each_sees_the_ones_before_it()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "within", "alice");
+        var first = new ChatMessage(room, 1, "c1", "alice", "first", Now);
+
+        var results = await store.StoreLoggedMessagesAsync(
+        [
+            first,
+            new ChatMessage(room, 2, "c1", "alice", "same id in the same list", Now),
+            new ChatMessage(room, 1, "c2", "alice", "same sequence in the same list", Now),
+            new ChatMessage(room, 2, "c2", "alice", "second", Now),
+        ], CancellationToken.None);
+
+        Assert.Equal(
+            [LoggedMessageOutcome.Stored, LoggedMessageOutcome.Duplicate, LoggedMessageOutcome.SequenceTaken, LoggedMessageOutcome.Stored],
+            results.Select(r => r.Outcome));
+        Assert.Equal(first, results[1].Message);
+        Assert.Equal(["first", "second"], (await store.GetMessagesAsync(room, new MessageRange(0, null, 10), CancellationToken.None)).Select(m => m.Body));
+    }
+
     private static async Task<string> CreateRoomAsync(IChatStore store, string name, params string[] members)
     {
         var room = new Room("r_" + name + Guid.NewGuid().ToString("N")[..8], RoomKind.Group, name, RoomVisibility.Private, members[0], Now);
