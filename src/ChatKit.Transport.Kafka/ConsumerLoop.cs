@@ -19,7 +19,8 @@ internal abstract class ConsumerLoop : IDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {
-            await _loop.ConfigureAwait(false);
+            // A loop ends by itself only when stopped; what it threw while stopping must not keep the others running.
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         _consumer?.Close();

@@ -47,7 +47,7 @@ public sealed class KafkaMessageLog : IMessageLog, IDisposable
             }
             catch (KafkaException ex)
             {
-                throw new ChatException(ChatErrorCodes.Unavailable, "The message log did not take the message; nothing was stored. Retry the send with the same cmid.", ex);
+                throw new ChatException(ChatErrorCodes.Unavailable, "The message log did not confirm the message in time. Retry the send with the same cmid: it is stored once.", ex);
             }
 
             try

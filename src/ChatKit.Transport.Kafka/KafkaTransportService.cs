@@ -70,7 +70,14 @@ internal sealed partial class KafkaTransportService(
 
         try
         {
-            var spec = new TopicSpecification { Name = topic, NumPartitions = options.Partitions, ReplicationFactor = options.ReplicationFactor };
+            // acks=all waits only for the replicas in sync: with at least two required, an acknowledged message is on two brokers.
+            var spec = new TopicSpecification
+            {
+                Name = topic,
+                NumPartitions = options.Partitions,
+                ReplicationFactor = options.ReplicationFactor,
+                Configs = new Dictionary<string, string>(StringComparer.Ordinal) { ["min.insync.replicas"] = Math.Min(2, (int)options.ReplicationFactor).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            };
             await admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = options.ConnectTimeout }).ConfigureAwait(false);
             LogCreated(logger, topic, options.Partitions, options.ReplicationFactor);
         }

@@ -30,7 +30,6 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
     public void Start()
     {
-        _producer = NewProducer();
         var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.WritersGroup))
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
@@ -73,7 +72,11 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
     {
         while (!Stopping.IsCancellationRequested)
         {
-            var batch = Consumer.TakeBatch(MaxBatch, Poll, ex => LogConsumeFailed(logger, ex));
+            // A rebalance can run inside the consumer while a batch is taken: keep only records of partitions this writer
+            // still owns (the new owner reads the others from their committed offsets).
+            var taken = Consumer.TakeBatch(MaxBatch, Poll, ex => LogConsumeFailed(logger, ex));
+            var owned = taken.Count == 0 ? [] : Consumer.Assignment.ToHashSet();
+            var batch = taken.Where(r => owned.Contains(r.TopicPartition)).ToList();
             if (batch.Count == 0)
             {
                 continue;
@@ -81,17 +84,19 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
             try
             {
+                _producer ??= NewProducer();
                 Process(batch);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!Stopping.IsCancellationRequested)
             {
                 LogBatchFailed(logger, ex, batch.Count);
                 Abort();
                 if (ex is KafkaException { Error.IsFatal: true })
                 {
-                    // The producer cannot go on (fenced, or its transactional state is lost): start a new one.
+                    // The producer cannot go on (fenced, or its transactional state is lost): the next batch starts a
+                    // new one (making it may fail too while brokers are away; then the batch after tries again).
                     _producer?.Dispose();
-                    _producer = NewProducer();
+                    _producer = null;
                 }
 
                 Forget(batch.Select(r => r.Partition.Value).Distinct());
@@ -139,6 +144,17 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
         }
 
         Store(fresh);
+
+        // A repeat answers with the room's memory after the store had its say: a duplicate the store caught may have
+        // renumbered the messages a repeat was taken from.
+        foreach (var output in outputs.Where(o => o.Repeat))
+        {
+            if (_rooms.TryGetValue(output.Message.RoomId, out var room) && room.TryGetRecent(output.Message.ClientMessageId, out var current))
+            {
+                output.BecomeRepeatOf(current);
+            }
+        }
+
         Commit(outputs, batch);
     }
 
@@ -305,7 +321,8 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
                     continue;
                 }
 
-                if (LogRecords.ReadNumbered(result.Message) is not { Repeat: false } record)
+                // Repeats count too: a message stored before its batch's transaction failed is in the log only as a repeat.
+                if (LogRecords.ReadNumbered(result.Message) is not { } record)
                 {
                     continue;
                 }
@@ -316,11 +333,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
                     _rooms[record.Message.RoomId] = room;
                 }
 
-                if (record.Message.Sequence > room.Latest)
-                {
-                    room.Remember(record.Message);
-                }
-
+                room.Remember(record.Message);
                 room.Scanned = true;
                 read++;
             }

@@ -69,7 +69,7 @@ internal sealed partial class StoreWorker(KafkaClients clients, IChatStore store
 
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!Stopping.IsCancellationRequested)
         {
             LogStoreDown(logger, ex, messages.Count);
             return false;
