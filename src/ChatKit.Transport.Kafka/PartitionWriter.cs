@@ -121,6 +121,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
         var outputs = new List<Output>(batch.Count);
         var fresh = new List<Output>();
+        var storeAway = false;
         foreach (var result in batch)
         {
             if (LogRecords.ReadIncoming(result.Message.Value) is not { } message)
@@ -129,7 +130,14 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
                 continue;
             }
 
-            var room = Room(message.RoomId, result.Partition.Value);
+            if (Room(message.RoomId, result.Partition.Value, ref storeAway) is not { } room)
+            {
+                // Left out, and its offset goes with the batch: it was never acknowledged, its sender gets unavailable
+                // and sends it again, and the rest of the partition goes on.
+                LogUnnumbered(logger, message.RoomId);
+                continue;
+            }
+
             if (room.TryGetRecent(message.ClientMessageId, out var original))
             {
                 outputs.Add(new Output(original, repeat: true));
@@ -263,7 +271,11 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
         }
     }
 
-    private RoomLog Room(string roomId, int partition)
+    /// <summary>
+    /// What the writer knows of a room, or <see langword="null"/> when nobody can say what its latest sequence is: the
+    /// store is away (it failed once in this batch) and the log's tail does not mention the room.
+    /// </summary>
+    private RoomLog? Room(string roomId, int partition, ref bool storeAway)
     {
         if (!_rooms.TryGetValue(roomId, out var room))
         {
@@ -271,20 +283,22 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
             _rooms[roomId] = room;
         }
 
-        if (!room.Checked)
+        if (!room.Checked && !storeAway)
         {
             try
             {
                 room.Latest = Math.Max(room.Latest, OwnThread.Wait(store.GetLatestSequenceAsync(roomId, CancellationToken.None)));
                 room.Checked = true;
             }
-            catch (Exception ex) when (room.Scanned && ex is not OperationCanceledException)
+            catch (Exception ex) when (!Stopping.IsCancellationRequested)
             {
-                // The store is away; the log's tail knows this room's latest sequence, which is enough until it is back.
+                LogStoreAway(logger, ex, roomId);
+                storeAway = true;
             }
         }
 
-        return room;
+        // With the store away, the log's tail knows a room's latest sequence, which is enough until it is back.
+        return room.Checked || room.Scanned ? room : null;
     }
 
     /// <summary>Learns each room's latest sequence and recent ids from what the store worker has not confirmed yet.</summary>
@@ -363,6 +377,12 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
     [LoggerMessage(EventId = 4108, Level = LogLevel.Warning, Message = "A transaction step timed out (a broker is away); trying it again")]
     private static partial void LogStepRetried(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4109, Level = LogLevel.Warning, Message = "The store could not say room {RoomId}'s latest sequence; while it is away, rooms this writer has not seen are not numbered")]
+    private static partial void LogStoreAway(ILogger logger, Exception exception, string roomId);
+
+    [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "A message to room {RoomId} was left out: its latest sequence is unknown while the store is away; its sender is told unavailable and sends it again")]
+    private static partial void LogUnnumbered(ILogger logger, string roomId);
 
     [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "Aborting a failed transaction failed too")]
     private static partial void LogAbortFailed(ILogger logger, Exception exception);

@@ -66,6 +66,55 @@ public sealed class KafkaFaultTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task With_the_database_down_a_room_the_writer_does_not_know_waits_for_it_and_holds_up_no_other_room()
+    {
+        using var kafka = MockKafkaCluster.Start(brokers: 3);
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync();
+
+        // One partition: both rooms are in it, so they share one writer and its batches.
+        var prefix = KafkaNodes.CreateTopics(kafka, partitions: 1);
+        await using var node = await KafkaNodes.StartNodeAsync(
+            kafka,
+            redis: null,
+            kit => kit.AddEfCoreStorage(options =>
+            {
+                options.Provider = EfCoreStorageProvider.PostgreSql;
+                options.ConnectionString = database;
+                options.ApplyMigrationsAtStart = true;
+            }),
+            prefix,
+            options =>
+            {
+                options.Partitions = 1;
+                options.SendTimeout = TimeSpan.FromSeconds(3);
+            });
+        await using var alice = await RawChatClient.ConnectAsync(node, "alice");
+        await using var bob = await RawChatClient.ConnectAsync(node, "bob");
+        var known = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "known", Members = ["bob"] })).Info!.Id;
+        var unknown = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "unknown" })).Info!.Id;
+        await bob.SendAsync(known, "before the outage");
+
+        // Alice's membership of the new room is cached, so her send gets past the engine's checks to the log.
+        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.History, Room = unknown, After = 0, Limit = 10 });
+        await postgres.StopAsync();
+
+        var waiting = alice.RequestErrorOrReplyAsync(new ClientFrame { Type = FrameTypes.Send, Room = unknown, Body = "first in a new room", Cmid = "new-1" });
+        foreach (var i in Enumerable.Range(1, 3))
+        {
+            Assert.Equal(1 + i, (await bob.SendAsync(known, $"during the outage {i}")).Seq);
+        }
+
+        var refused = await waiting;
+        Assert.Equal((FrameTypes.Error, ChatErrorCodes.Unavailable), (refused.Type, refused.Code));
+        Assert.Contains("not numbered in time", refused.Message, StringComparison.Ordinal);
+
+        // Once the database is back the same send is numbered, as the room's first message.
+        await postgres.StartAgainAsync();
+        Assert.Equal(1, (await Sends.UntilAcknowledgedAsync(alice, unknown, "first in a new room", "new-1")).Seq);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Brokers_taken_down_one_after_another_during_sends_lose_and_repeat_nothing()
     {
         using var kafka = MockKafkaCluster.Start(brokers: 3);

@@ -1,5 +1,6 @@
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Hosting;
+using ChatKit.Transport.Kafka.Options;
 using ChatKit.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -47,7 +48,7 @@ internal sealed class KafkaNodes : IAsyncDisposable
         StartNodeAsync(kafka, redis, kit => kit.Services.Replace(ServiceDescriptor.Singleton(store)), prefix);
 
     /// <summary>Starts one node whose storage <paramref name="storage"/> adds.</summary>
-    public static Task<ChatTestServer> StartNodeAsync(MockKafkaCluster kafka, string? redis, Action<IChatKitBuilder> storage, string prefix) =>
+    public static Task<ChatTestServer> StartNodeAsync(MockKafkaCluster kafka, string? redis, Action<IChatKitBuilder> storage, string prefix, Action<KafkaTransportOptions>? configure = null) =>
         ChatTestServer.StartAsync(chatKit: kit =>
         {
             storage(kit);
@@ -73,15 +74,16 @@ internal sealed class KafkaNodes : IAsyncDisposable
                 // librdkafka's mock coordinator sometimes holds a joining member until the rebalance times out: keep that short.
                 options.Settings["max.poll.interval.ms"] = "10000";
                 options.Settings["session.timeout.ms"] = "6000";
+                configure?.Invoke(options);
             });
         });
 
     /// <summary>Makes a set's topics on the mock cluster, as an operator would before starting ChatKit.</summary>
-    public static string CreateTopics(MockKafkaCluster kafka)
+    public static string CreateTopics(MockKafkaCluster kafka, int partitions = Partitions)
     {
         var prefix = "k" + Guid.NewGuid().ToString("N")[..12];
-        kafka.CreateTopic($"{prefix}.incoming", Partitions, replicationFactor: 3);
-        kafka.CreateTopic($"{prefix}.messages", Partitions, replicationFactor: 3);
+        kafka.CreateTopic($"{prefix}.incoming", partitions, replicationFactor: 3);
+        kafka.CreateTopic($"{prefix}.messages", partitions, replicationFactor: 3);
         return prefix;
     }
 
