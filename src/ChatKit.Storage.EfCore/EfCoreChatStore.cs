@@ -405,68 +405,63 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
 
     /// <inheritdoc />
     /// <remarks>
-    /// One transaction for the whole list. On PostgreSQL, two round trips (<see cref="PostgreSqlLoggedBatch"/>); elsewhere
-    /// each message takes its room row's lock first (a no-op update), as appends do.
+    /// One transaction for the whole list; <see cref="LoggedPlan"/> decides each message's outcome. On PostgreSQL two round
+    /// trips (<see cref="PostgreSqlLoggedBatch"/>); elsewhere a few EF Core statements per list.
     /// </remarks>
     public ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<LoggedMessageResult>>(async db =>
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var rooms = db.Set<ChatRoomRow>();
-        var rows = db.Set<ChatMessageRow>();
-        var results = new List<LoggedMessageResult>(messages.Count);
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var _ = transaction.ConfigureAwait(false);
-        if (db.Database.GetDbConnection() is NpgsqlConnection connection)
-        {
-            var batch = await PostgreSqlLoggedBatch.StoreAsync(connection, (NpgsqlTransaction)transaction.GetDbTransaction(), messages).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return batch;
-        }
-
-        foreach (var message in messages)
-        {
-            var locked = await rooms.Where(r => r.Id == message.RoomId)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.LastSequence, r => r.LastSequence), cancellationToken).ConfigureAwait(false);
-            if (locked == 0)
-            {
-                results.Add(new LoggedMessageResult(LoggedMessageOutcome.NoRoom, message));
-                continue;
-            }
-
-            var existing = await FindByClientIdAsync(rows, message.RoomId, message.ClientMessageId, cancellationToken).ConfigureAwait(false);
-            if (existing is not null)
-            {
-                results.Add(new LoggedMessageResult(existing.Sequence == message.Sequence ? LoggedMessageOutcome.AlreadyStored : LoggedMessageOutcome.Duplicate, existing));
-                continue;
-            }
-
-            var latest = await rooms.Where(r => r.Id == message.RoomId).Select(r => r.LastSequence).FirstAsync(cancellationToken).ConfigureAwait(false);
-            if (message.Sequence <= latest)
-            {
-                var holder = await rows.AsNoTracking().FirstAsync(m => m.RoomId == message.RoomId && m.Sequence == message.Sequence, cancellationToken).ConfigureAwait(false);
-                results.Add(new LoggedMessageResult(LoggedMessageOutcome.SequenceTaken, ToMessage(holder)));
-                continue;
-            }
-
-            if (message.Sequence > latest + 1)
-            {
-                results.Add(new LoggedMessageResult(LoggedMessageOutcome.Gap, message));
-                continue;
-            }
-
-            rows.Add(ToRow(message));
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            db.ChangeTracker.Clear();
-            await rooms.Where(r => r.Id == message.RoomId)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.LastSequence, message.Sequence), cancellationToken).ConfigureAwait(false);
-            await db.Set<ChatMemberRow>().Where(m => m.RoomId == message.RoomId && m.UserId == message.SenderId)
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.ReadSequence, message.Sequence).SetProperty(m => m.DeliveredSequence, message.Sequence), cancellationToken).ConfigureAwait(false);
-            results.Add(new LoggedMessageResult(LoggedMessageOutcome.Stored, message with { SentAt = DateTimeOffset.FromUnixTimeMilliseconds(message.SentAt.ToUnixTimeMilliseconds()) }));
-        }
-
+        var results = db.Database.GetDbConnection() is NpgsqlConnection connection
+            ? await PostgreSqlLoggedBatch.StoreAsync(connection, (NpgsqlTransaction)transaction.GetDbTransaction(), messages).ConfigureAwait(false)
+            : await StoreLoggedWithEfAsync(db, messages, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return results;
     });
+
+    /// <summary>Logged messages through EF Core, for providers without a set-based path (SQLite writes in-process).</summary>
+    private static async Task<IReadOnlyList<LoggedMessageResult>> StoreLoggedWithEfAsync(TContext db, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        var rooms = db.Set<ChatRoomRow>();
+        var rows = db.Set<ChatMessageRow>();
+        var roomIds = messages.Select(m => m.RoomId).Distinct(StringComparer.Ordinal).ToList();
+        var clientIds = messages.Select(m => m.ClientMessageId).Distinct(StringComparer.Ordinal).ToList();
+        var sequences = messages.Select(m => m.Sequence).Distinct().ToList();
+
+        // A no-op update takes the rooms' locks (SQLite: the database's write lock) before anything is read.
+        await rooms.Where(r => roomIds.Contains(r.Id)).ExecuteUpdateAsync(u => u.SetProperty(r => r.LastSequence, r => r.LastSequence), cancellationToken).ConfigureAwait(false);
+        var latest = await rooms.AsNoTracking().Where(r => roomIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.LastSequence, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+        var byClientId = (await rows.AsNoTracking().Where(m => roomIds.Contains(m.RoomId) && clientIds.Contains(m.ClientMessageId)).ToListAsync(cancellationToken).ConfigureAwait(false))
+            .ToDictionary(m => (m.RoomId, m.ClientMessageId), ToMessage);
+        var bySequence = (await rows.AsNoTracking().Where(m => roomIds.Contains(m.RoomId) && sequences.Contains(m.Sequence)).ToListAsync(cancellationToken).ConfigureAwait(false))
+            .ToDictionary(m => (m.RoomId, m.Sequence), ToMessage);
+
+        var plan = new LoggedPlan(latest, byClientId, bySequence);
+        var results = plan.Decide(messages);
+        if (plan.Stored.Count == 0)
+        {
+            return results;
+        }
+
+        rows.AddRange(plan.Stored.Select(ToRow));
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (room, last) in plan.Counters())
+        {
+            await rooms.Where(r => r.Id == room).ExecuteUpdateAsync(u => u.SetProperty(r => r.LastSequence, last), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (room, sender, sequence) in plan.Senders())
+        {
+            await db.Set<ChatMemberRow>().Where(m => m.RoomId == room && m.UserId == sender)
+                .ExecuteUpdateAsync(
+                    u => u.SetProperty(m => m.ReadSequence, m => m.ReadSequence > sequence ? m.ReadSequence : sequence)
+                        .SetProperty(m => m.DeliveredSequence, m => m.DeliveredSequence > sequence ? m.DeliveredSequence : sequence),
+                    cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<ChatMessage>> GetMessagesAsync(string roomId, MessageRange range, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<ChatMessage>>(async db =>

@@ -6,8 +6,8 @@ namespace ChatKit.Storage.EfCore;
 /// <summary>
 /// <see cref="IChatStore.StoreLoggedMessagesAsync"/> on PostgreSQL in two round trips whatever the batch's size: one
 /// that locks the batch's rooms (by id, byte-wise, as appends do) and reads their counters, the client message ids
-/// already stored and the messages already at the batch's sequences; then, after the outcomes are decided in order,
-/// one that inserts the messages to store, moves the counters and the senders' read positions.
+/// already stored and the messages already at the batch's sequences; then, once <see cref="LoggedPlan"/> has decided
+/// the outcomes, one that inserts the messages to store, moves the counters and the senders' read positions.
 /// </summary>
 internal static class PostgreSqlLoggedBatch
 {
@@ -43,63 +43,18 @@ internal static class PostgreSqlLoggedBatch
 
     public static async Task<IReadOnlyList<LoggedMessageResult>> StoreAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ChatMessage> messages)
     {
-        var (latest, byClientId, bySequence) = await ReadAsync(connection, transaction, messages).ConfigureAwait(false);
-        var results = new List<LoggedMessageResult>(messages.Count);
-        var stored = new List<ChatMessage>();
-        foreach (var message in messages)
+        var plan = await ReadAsync(connection, transaction, messages).ConfigureAwait(false);
+        var results = plan.Decide(messages);
+        if (plan.Stored.Count > 0)
         {
-            var outcome = Decide(message, latest, byClientId, bySequence, out var answer);
-            if (outcome == LoggedMessageOutcome.Stored)
-            {
-                // As read back later: the time is kept to the millisecond.
-                answer = message with { SentAt = DateTimeOffset.FromUnixTimeMilliseconds(message.SentAt.ToUnixTimeMilliseconds()) };
-                latest[message.RoomId] = message.Sequence;
-                byClientId[(message.RoomId, message.ClientMessageId)] = message;
-                bySequence[(message.RoomId, message.Sequence)] = message;
-                stored.Add(answer);
-            }
-
-            results.Add(new LoggedMessageResult(outcome, answer));
-        }
-
-        if (stored.Count > 0)
-        {
-            await WriteAsync(connection, transaction, stored).ConfigureAwait(false);
+            await WriteAsync(connection, transaction, plan).ConfigureAwait(false);
         }
 
         return results;
     }
 
-    private static LoggedMessageOutcome Decide(
-        ChatMessage message,
-        Dictionary<string, long> latest,
-        Dictionary<(string, string), ChatMessage> byClientId,
-        Dictionary<(string, long), ChatMessage> bySequence,
-        out ChatMessage answer)
-    {
-        answer = message;
-        if (!latest.TryGetValue(message.RoomId, out var last))
-        {
-            return LoggedMessageOutcome.NoRoom;
-        }
-
-        if (byClientId.TryGetValue((message.RoomId, message.ClientMessageId), out var existing))
-        {
-            answer = existing;
-            return existing.Sequence == message.Sequence ? LoggedMessageOutcome.AlreadyStored : LoggedMessageOutcome.Duplicate;
-        }
-
-        if (message.Sequence <= last)
-        {
-            answer = bySequence.GetValueOrDefault((message.RoomId, message.Sequence), message);
-            return LoggedMessageOutcome.SequenceTaken;
-        }
-
-        return message.Sequence > last + 1 ? LoggedMessageOutcome.Gap : LoggedMessageOutcome.Stored;
-    }
-
-    private static async Task<(Dictionary<string, long> Latest, Dictionary<(string, string), ChatMessage> ByClientId, Dictionary<(string, long), ChatMessage> BySequence)> ReadAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ChatMessage> messages)
+    /// <summary>Locks the rooms and reads what the plan decides from.</summary>
+    private static async Task<LoggedPlan> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ChatMessage> messages)
     {
         var batch = new NpgsqlBatch(connection, transaction)
         {
@@ -138,13 +93,14 @@ internal static class PostgreSqlLoggedBatch
             }
         }
 
-        return (latest, byClientId, bySequence);
+        return new LoggedPlan(latest, byClientId, bySequence);
     }
 
-    private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<ChatMessage> stored)
+    private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LoggedPlan plan)
     {
-        var counters = stored.GroupBy(m => m.RoomId, StringComparer.Ordinal).Select(g => (Room: g.Key, Latest: g.Max(m => m.Sequence))).ToList();
-        var senders = stored.GroupBy(m => (m.RoomId, m.SenderId)).Select(g => (g.Key.RoomId, g.Key.SenderId, Sequence: g.Max(m => m.Sequence))).ToList();
+        var stored = plan.Stored;
+        var counters = plan.Counters();
+        var senders = plan.Senders();
         var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands =
@@ -164,7 +120,7 @@ internal static class PostgreSqlLoggedBatch
                 new NpgsqlBatchCommand(MoveCounters) { Parameters = { PostgreSqlRows.Text("rooms", counters.Select(c => c.Room)), PostgreSqlRows.Bigint("latest", counters.Select(c => c.Latest)) } },
                 new NpgsqlBatchCommand(AdvanceSenders)
                 {
-                    Parameters = { PostgreSqlRows.Text("rooms", senders.Select(s => s.RoomId)), PostgreSqlRows.Text("users", senders.Select(s => s.SenderId)), PostgreSqlRows.Bigint("sequences", senders.Select(s => s.Sequence)) },
+                    Parameters = { PostgreSqlRows.Text("rooms", senders.Select(s => s.Room)), PostgreSqlRows.Text("users", senders.Select(s => s.Sender)), PostgreSqlRows.Bigint("sequences", senders.Select(s => s.Sequence)) },
                 },
             },
         };
