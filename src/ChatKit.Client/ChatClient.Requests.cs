@@ -95,21 +95,44 @@ public sealed partial class ChatClient
     /// <param name="visibility">Whether anyone may join it, or only people an owner or admin invites.</param>
     /// <param name="members">User ids to add as members, at most 100.</param>
     /// <param name="cancellationToken">Stops waiting; the room may have been created.</param>
-    public async Task<RoomInfo> CreateRoomAsync(string name, RoomVisibility visibility = RoomVisibility.Private, IEnumerable<string>? members = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var request = new ClientFrame { Type = FrameTypes.RoomsCreate, Name = name, Visibility = WireNames.Of(visibility), Members = members?.ToList() };
-        var reply = await RequestAsync(request, cancellationToken).ConfigureAwait(false);
-        return ServerFrames.Require(reply, reply.Info, "info");
-    }
+    public Task<RoomInfo> CreateRoomAsync(string name, RoomVisibility visibility = RoomVisibility.Private, IEnumerable<string>? members = null, CancellationToken cancellationToken = default) =>
+        CreateRoomAsync(name, visibility, members, encrypted: false, cancellationToken);
+
+    /// <summary>
+    /// Creates a private, end-to-end encrypted group room: the server refuses any body in it that is not an encrypted
+    /// envelope. Send to it and read it through <see cref="EndToEndEncryption"/>.
+    /// </summary>
+    /// <param name="name">The room's name.</param>
+    /// <param name="members">User ids to add as members, at most 100.</param>
+    /// <param name="cancellationToken">Stops waiting; the room may have been created.</param>
+    public Task<RoomInfo> CreateEncryptedRoomAsync(string name, IEnumerable<string>? members = null, CancellationToken cancellationToken = default) =>
+        CreateRoomAsync(name, RoomVisibility.Private, members, encrypted: true, cancellationToken);
 
     /// <summary>Opens the direct conversation with a user, or returns the existing one.</summary>
     /// <param name="user">The other user's id; not the caller's own.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public async Task<RoomInfo> OpenDirectAsync(string user, CancellationToken cancellationToken = default)
+    public Task<RoomInfo> OpenDirectAsync(string user, CancellationToken cancellationToken = default) => OpenDirectAsync(user, encrypted: false, cancellationToken);
+
+    /// <summary>
+    /// Opens the end-to-end encrypted conversation with a user (a room of its own, next to the plain one), or returns
+    /// the existing one. Send to it and read it through <see cref="EndToEndEncryption"/>.
+    /// </summary>
+    /// <param name="user">The other user's id; not the caller's own.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<RoomInfo> OpenEncryptedDirectAsync(string user, CancellationToken cancellationToken = default) => OpenDirectAsync(user, encrypted: true, cancellationToken);
+
+    private async Task<RoomInfo> CreateRoomAsync(string name, RoomVisibility visibility, IEnumerable<string>? members, bool encrypted, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var request = new ClientFrame { Type = FrameTypes.RoomsCreate, Name = name, Visibility = WireNames.Of(visibility), Members = members?.ToList(), Encrypted = encrypted ? true : null };
+        var reply = await RequestAsync(request, cancellationToken).ConfigureAwait(false);
+        return ServerFrames.Require(reply, reply.Info, "info");
+    }
+
+    private async Task<RoomInfo> OpenDirectAsync(string user, bool encrypted, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
-        var reply = await RequestAsync(new ClientFrame { Type = FrameTypes.RoomsDirect, User = user }, cancellationToken).ConfigureAwait(false);
+        var reply = await RequestAsync(new ClientFrame { Type = FrameTypes.RoomsDirect, User = user, Encrypted = encrypted ? true : null }, cancellationToken).ConfigureAwait(false);
         return ServerFrames.Require(reply, reply.Info, "info");
     }
 

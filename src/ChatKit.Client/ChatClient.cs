@@ -31,6 +31,9 @@ namespace ChatKit.Client;
 public sealed partial class ChatClient : IAsyncDisposable
 {
     private readonly ChatClientOptions _options;
+
+    /// <summary>The options the client was made with (read by <see cref="EndToEndEncryption"/>).</summary>
+    internal ChatClientOptions Options => _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<ChatEvent> _events;

@@ -11,7 +11,8 @@ public static class ChatKitEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the ChatKit WebSocket at <paramref name="pattern"/> and the HTTP endpoints under it
-    /// (<c>{pattern}/rooms</c>, <c>{pattern}/rooms/{room}/members</c>, <c>{pattern}/rooms/{room}/messages</c>).
+    /// (<c>{pattern}/rooms</c>, <c>{pattern}/rooms/{room}/members</c>, <c>{pattern}/rooms/{room}/messages</c>, and the
+    /// end-to-end encryption key directory under <c>{pattern}/keys</c>; docs/protocol.md lists them).
     /// Requires <c>app.UseWebSockets()</c> and the host's authentication middleware before it.
     /// </summary>
     /// <param name="endpoints">The app.</param>
@@ -32,6 +33,12 @@ public static class ChatKitEndpointRouteBuilderExtensions
         group.MapPost("/rooms", (HttpContext context, ChatHttpEndpoints http) => http.CreateRoomAsync(context));
         group.MapGet("/rooms/{room}/members", (HttpContext context, string room, ChatHttpEndpoints http) => http.GetMembersAsync(context, room));
         group.MapGet("/rooms/{room}/messages", (HttpContext context, string room, ChatHttpEndpoints http) => http.GetMessagesAsync(context, room));
+        group.MapPut("/keys/devices/{device}", (HttpContext context, string device, ChatHttpEndpoints http) => http.PublishDeviceAsync(context, device));
+        group.MapGet("/keys/devices/{device}", (HttpContext context, string device, ChatHttpEndpoints http) => http.GetDeviceStatusAsync(context, device));
+        group.MapDelete("/keys/devices/{device}", (HttpContext context, string device, ChatHttpEndpoints http) => http.RemoveDeviceAsync(context, device));
+        group.MapPost("/keys/devices/{device}/prekeys", (HttpContext context, string device, ChatHttpEndpoints http) => http.AddPreKeysAsync(context, device));
+        group.MapGet("/keys/users/{user}", (HttpContext context, string user, ChatHttpEndpoints http) => http.GetDevicesAsync(context, user));
+        group.MapPost("/keys/users/{user}/devices/{device}/bundle", (HttpContext context, string user, string device, ChatHttpEndpoints http) => http.ClaimBundleAsync(context, user, device));
         return group;
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ChatKit.AspNetCore.Authentication;
 using ChatKit.Engine;
+using ChatKit.Keys;
 using ChatKit.Model;
 using ChatKit.Protocol;
 using Microsoft.AspNetCore.Http;
@@ -9,24 +10,16 @@ using Microsoft.AspNetCore.Http;
 namespace ChatKit.AspNetCore.Http;
 
 /// <summary>The HTTP endpoints: rooms, members and history for clients that are not connected (or not yet).</summary>
-internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver users)
+internal sealed class ChatHttpEndpoints(ChatEngine engine, KeyDirectory keys, ChatUserResolver users)
 {
     public Task GetRoomsAsync(HttpContext context) =>
         RunAsync(context, async user => (object)(await engine.GetRoomsAsync(user, context.RequestAborted).ConfigureAwait(false)).ToArray());
 
     public Task CreateRoomAsync(HttpContext context) => RunAsync(context, async user =>
     {
-        CreateRoomRequest? request;
-        try
-        {
-            request = await JsonSerializer.DeserializeAsync(context.Request.Body, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<CreateRoomRequest>)ProtocolJson.Context.GetTypeInfo(typeof(CreateRoomRequest))!, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException ex)
-        {
-            throw new ChatException(ChatErrorCodes.MalformedFrame, $"The body must be a JSON object with 'name', 'visibility' and 'members': {ex.Message}", ex);
-        }
+        var request = await ReadAsync<CreateRoomRequest>(context, "'name', 'visibility', 'members' and 'encrypted'").ConfigureAwait(false);
 
-        var room = await engine.CreateRoomAsync(user, request?.Name, request?.Visibility, request?.Members, context.RequestAborted).ConfigureAwait(false);
+        var room = await engine.CreateRoomAsync(user, request?.Name, request?.Visibility, request?.Members, request?.Encrypted == true, context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status201Created;
         return room;
     });
@@ -41,6 +34,40 @@ internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver user
         return await engine.GetHistoryAsync(user, room, Number(query, "before"), Number(query, "after"), limit > int.MaxValue ? int.MaxValue : (int?)limit, context.RequestAborted).ConfigureAwait(false);
     });
 
+    public Task PublishDeviceAsync(HttpContext context, string device) => RunAsync(context, async user =>
+        (object)await keys.PublishAsync(user, device, await ReadAsync<DeviceKeysUpload>(context, "'identity', 'signedPreKey' and 'oneTimePreKeys'").ConfigureAwait(false), context.RequestAborted).ConfigureAwait(false));
+
+    public Task AddPreKeysAsync(HttpContext context, string device) => RunAsync(context, async user =>
+        (object)await keys.AddOneTimePreKeysAsync(user, device, await ReadAsync<DeviceKeysUpload>(context, "'oneTimePreKeys'").ConfigureAwait(false), context.RequestAborted).ConfigureAwait(false));
+
+    public Task GetDeviceStatusAsync(HttpContext context, string device) =>
+        RunAsync(context, async user => (object)await keys.GetStatusAsync(user, device, context.RequestAborted).ConfigureAwait(false));
+
+    public Task RemoveDeviceAsync(HttpContext context, string device) => RunAsync(context, async user =>
+    {
+        await keys.RemoveDeviceAsync(user, device, context.RequestAborted).ConfigureAwait(false);
+        return null;
+    });
+
+    public Task GetDevicesAsync(HttpContext context, string userId) =>
+        RunAsync(context, async user => (object)await keys.GetDevicesAsync(user, userId, context.RequestAborted).ConfigureAwait(false));
+
+    public Task ClaimBundleAsync(HttpContext context, string userId, string device) =>
+        RunAsync(context, async user => (object)await keys.ClaimBundleAsync(user, userId, device, context.RequestAborted).ConfigureAwait(false));
+
+    private static async Task<T?> ReadAsync<T>(HttpContext context, string fields)
+        where T : class
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(context.Request.Body, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ProtocolJson.Context.GetTypeInfo(typeof(T))!, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            throw new ChatException(ChatErrorCodes.MalformedFrame, $"The body must be a JSON object with {fields}: {ex.Message}", ex);
+        }
+    }
+
     private static long? Number(IQueryCollection query, string name)
     {
         var text = query[name].ToString();
@@ -54,7 +81,7 @@ internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver user
             : throw new ChatException(ChatErrorCodes.InvalidField, $"Query parameter '{name}' must be a non-negative integer.");
     }
 
-    private async Task RunAsync(HttpContext context, Func<ChatUser, Task<object>> handler)
+    private async Task RunAsync(HttpContext context, Func<ChatUser, Task<object?>> handler)
     {
         if (!users.TryResolve(context.User, out var user, out var problem))
         {
@@ -62,7 +89,7 @@ internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver user
             return;
         }
 
-        object result;
+        object? result;
         try
         {
             result = await handler(user).ConfigureAwait(false);
@@ -70,6 +97,12 @@ internal sealed class ChatHttpEndpoints(ChatEngine engine, ChatUserResolver user
         catch (ChatException ex)
         {
             await HttpErrors.WriteAsync(context, HttpErrors.StatusOf(ex.Code), ex.Code, ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        if (result is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
             return;
         }
 

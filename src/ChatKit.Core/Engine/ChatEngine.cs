@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ChatKit.Backplane;
 using ChatKit.Diagnostics;
+using ChatKit.Encryption;
 using ChatKit.Messaging;
 using ChatKit.Model;
 using ChatKit.Presence;
@@ -139,14 +140,19 @@ public sealed partial class ChatEngine
         return result;
     }
 
-    /// <summary>Creates a group room owned by the user, with the given members.</summary>
-    public async Task<RoomInfo> CreateRoomAsync(ChatUser user, string? name, string? visibility, IList<string>? members, CancellationToken cancellationToken)
+    /// <summary>Creates a group room owned by the user, with the given members; an encrypted room must be private.</summary>
+    public async Task<RoomInfo> CreateRoomAsync(ChatUser user, string? name, string? visibility, IList<string>? members, bool encrypted, CancellationToken cancellationToken)
     {
         var roomName = InputRules.RoomName(name, Options.MaxRoomNameLength);
         var roomVisibility = InputRules.Visibility(visibility);
+        if (encrypted && roomVisibility == RoomVisibility.Public)
+        {
+            throw InputRules.Invalid("An end-to-end encrypted room must be private: members get its keys from each other, not by joining.");
+        }
+
         var memberIds = InputRules.UserIds(members, "members", required: false).Where(id => !string.Equals(id, user.Id, StringComparison.Ordinal)).ToList();
         var now = Now();
-        var room = new Room(RoomIds.NewGroupId(_time), RoomKind.Group, roomName, roomVisibility, user.Id, now);
+        var room = new Room(RoomIds.NewGroupId(_time), RoomKind.Group, roomName, roomVisibility, user.Id, now, encrypted);
         var roomMembers = new List<RoomMember>(memberIds.Count + 1) { new(room.Id, user.Id, MemberRole.Owner, now) };
         roomMembers.AddRange(memberIds.Select(id => new RoomMember(room.Id, id, MemberRole.Member, now)));
         await _store.CreateRoomAsync(room, roomMembers, cancellationToken).ConfigureAwait(false);
@@ -160,8 +166,11 @@ public sealed partial class ChatEngine
         return ToInfo(new Membership(room, MemberRole.Owner, 0, default, null), EmptyNames);
     }
 
-    /// <summary>Opens the direct conversation between the user and <paramref name="otherUserId"/>, or returns the existing one.</summary>
-    public async Task<RoomInfo> OpenDirectAsync(ChatUser user, string? otherUserId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the direct conversation between the user and <paramref name="otherUserId"/>, or returns the existing one.
+    /// Two users have at most one plain and one end-to-end encrypted conversation.
+    /// </summary>
+    public async Task<RoomInfo> OpenDirectAsync(ChatUser user, string? otherUserId, bool encrypted, CancellationToken cancellationToken)
     {
         var other = InputRules.UserId(otherUserId);
         if (string.Equals(other, user.Id, StringComparison.Ordinal))
@@ -170,7 +179,7 @@ public sealed partial class ChatEngine
         }
 
         var now = Now();
-        var room = new Room(RoomIds.DirectId(user.Id, other), RoomKind.Direct, string.Empty, RoomVisibility.Private, user.Id, now);
+        var room = new Room(RoomIds.DirectId(user.Id, other, encrypted), RoomKind.Direct, string.Empty, RoomVisibility.Private, user.Id, now, encrypted);
         var created = await _store.CreateRoomAsync(
             room,
             [new RoomMember(room.Id, user.Id, MemberRole.Member, now), new RoomMember(room.Id, other, MemberRole.Member, now)],
@@ -286,6 +295,10 @@ public sealed partial class ChatEngine
         var text = InputRules.Body(body, Options.MaxMessageBytes);
         var (room, membership) = await LoadAsync(user, roomId, cancellationToken).ConfigureAwait(false);
         await AuthorizeAsync(new RoomAccessContext(user, room, membership, RoomAction.Send), cancellationToken).ConfigureAwait(false);
+        if (room.Encrypted && !text.StartsWith(EncryptedBody.Prefix, StringComparison.Ordinal))
+        {
+            throw new ChatException(ChatErrorCodes.NotEncrypted, $"Room {room.Id} is end-to-end encrypted: the body must be an encrypted envelope ('{EncryptedBody.Prefix}...'), never plaintext.");
+        }
 
         var result = await _log.AppendAsync(new NewMessage(room.Id, cmid, user.Id, text, Now()), cancellationToken).ConfigureAwait(false);
         var message = result.Message;
@@ -520,6 +533,7 @@ public sealed partial class ChatEngine
         CreatedAt = m.Room.CreatedAt,
         Role = WireNames.Of(m.Role),
         Peer = m.Peer,
+        Encrypted = m.Room.Encrypted ? true : null,
         LatestSeq = m.LatestSequence,
         ReadSeq = m.State.ReadSequence,
         DeliveredSeq = m.State.DeliveredSequence,

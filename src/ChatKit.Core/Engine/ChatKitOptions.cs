@@ -58,4 +58,13 @@ public sealed class ChatKitOptions
 
     /// <summary>The longest room name in characters. Default 100.</summary>
     public int MaxRoomNameLength { get; set; } = 100;
+
+    /// <summary>Key directory: the most devices with published keys per user. Default 10.</summary>
+    public int MaxDevicesPerUser { get; set; } = 10;
+
+    /// <summary>Key directory: the most one-time prekeys held per device. Default 500.</summary>
+    public int MaxOneTimePreKeys { get; set; } = 500;
+
+    /// <summary>Key directory: below this many one-time prekeys a device is told to upload more (<c>keys.low</c>). Default 20.</summary>
+    public int LowOneTimePreKeys { get; set; } = 20;
 }

@@ -25,6 +25,13 @@ internal sealed class ChatKitOptionsValidator : IValidateOptions<ChatKitOptions>
         }
 
         Positive(options.MaxFrameBytes, nameof(options.MaxFrameBytes));
+        Positive(options.MaxDevicesPerUser, nameof(options.MaxDevicesPerUser));
+        Positive(options.MaxOneTimePreKeys, nameof(options.MaxOneTimePreKeys));
+        if (options.LowOneTimePreKeys < 0 || options.LowOneTimePreKeys > options.MaxOneTimePreKeys)
+        {
+            errors.Add($"ChatKit:LowOneTimePreKeys must be between 0 and ChatKit:MaxOneTimePreKeys ({options.MaxOneTimePreKeys}); it is {options.LowOneTimePreKeys}.");
+        }
+
         Positive(options.MaxMessageBytes, nameof(options.MaxMessageBytes));
         Positive(options.MaxHistoryPageSize, nameof(options.MaxHistoryPageSize));
         Positive(options.DefaultHistoryPageSize, nameof(options.DefaultHistoryPageSize));

@@ -11,6 +11,7 @@ internal static class InputRules
     public const int MaxUserIdLength = 128;
     public const int MaxClientMessageIdLength = 64;
     public const int MaxRequestIdLength = 64;
+    public const int MaxDeviceIdLength = 64;
     public const int MaxUsersPerRequest = 100;
 
     public static string RoomId(string? value)
@@ -41,6 +42,17 @@ internal static class InputRules
         if (id.Length > MaxClientMessageIdLength || !id.All(IsClientIdChar))
         {
             throw Invalid($"Field 'cmid' must be 1 to {MaxClientMessageIdLength} characters from A-Z a-z 0-9 - _ . :");
+        }
+
+        return id;
+    }
+
+    public static string DeviceId(string? value, string field = "device")
+    {
+        var id = Required(value, field);
+        if (id.Length > MaxDeviceIdLength || !id.All(IsClientIdChar))
+        {
+            throw Invalid($"Field '{field}' must be 1 to {MaxDeviceIdLength} characters from A-Z a-z 0-9 - _ . :");
         }
 
         return id;

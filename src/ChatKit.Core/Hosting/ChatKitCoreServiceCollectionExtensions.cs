@@ -1,5 +1,6 @@
 using ChatKit.Backplane;
 using ChatKit.Engine;
+using ChatKit.Keys;
 using ChatKit.Hosting;
 using ChatKit.Messaging;
 using ChatKit.Presence;
@@ -41,6 +42,8 @@ public static class ChatKitCoreServiceCollectionExtensions
         services.TryAddSingleton<IBackplaneReceiver>(sp => sp.GetRequiredService<ConnectionRegistry>());
         services.TryAddSingleton(sp => new Lazy<IChatBackplane>(sp.GetRequiredService<IChatBackplane>));
         services.TryAddSingleton<ChatEngine>();
+        services.TryAddSingleton<IKeyDirectoryStore, InMemoryKeyDirectoryStore>();
+        services.TryAddSingleton<KeyDirectory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TypingExpiryService>());
         return new ChatKitBuilder(services);
     }

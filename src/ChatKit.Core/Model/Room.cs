@@ -7,4 +7,8 @@ namespace ChatKit.Model;
 /// <param name="Visibility">Who may join.</param>
 /// <param name="CreatedBy">The creator's user id.</param>
 /// <param name="CreatedAt">When the room was created.</param>
-public sealed record Room(string Id, RoomKind Kind, string Name, RoomVisibility Visibility, string CreatedBy, DateTimeOffset CreatedAt);
+/// <param name="Encrypted">
+/// Whether the room is end-to-end encrypted: set at creation, never changed. Its message bodies are ciphertext
+/// envelopes (see docs/encryption.md) and the server refuses any other body.
+/// </param>
+public sealed record Room(string Id, RoomKind Kind, string Name, RoomVisibility Visibility, string CreatedBy, DateTimeOffset CreatedAt, bool Encrypted = false);

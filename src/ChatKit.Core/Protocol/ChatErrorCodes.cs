@@ -20,5 +20,8 @@ public static class ChatErrorCodes
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
     public const string Unauthenticated = "unauthenticated";
+    public const string NotEncrypted = "not_encrypted";
+    public const string InvalidKey = "invalid_key";
+    public const string TooManyKeys = "too_many_keys";
 #pragma warning restore CS1591
 }

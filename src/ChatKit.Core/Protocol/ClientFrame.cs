@@ -39,6 +39,9 @@ public sealed class ClientFrame
     /// <summary>User ids added when a room is created.</summary>
     public IList<string>? Members { get; set; }
 
+    /// <summary>Room creation and direct conversations: <see langword="true"/> for an end-to-end encrypted room.</summary>
+    public bool? Encrypted { get; set; }
+
     /// <summary>A user id (direct conversation, invite, remove).</summary>
     public string? User { get; set; }
 

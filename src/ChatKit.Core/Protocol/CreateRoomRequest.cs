@@ -11,4 +11,7 @@ public sealed class CreateRoomRequest
 
     /// <summary>User ids to add as members.</summary>
     public IList<string>? Members { get; set; }
+
+    /// <summary>Room creation and direct conversations: <see langword="true"/> for an end-to-end encrypted room.</summary>
+    public bool? Encrypted { get; set; }
 }

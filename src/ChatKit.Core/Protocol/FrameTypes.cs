@@ -29,5 +29,6 @@ public static class FrameTypes
     public const string RoomRemoved = "room.removed";
     public const string MemberJoined = "member.joined";
     public const string MemberLeft = "member.left";
+    public const string KeysLow = "keys.low";
 #pragma warning restore CS1591
 }

@@ -50,4 +50,8 @@ public static class ProtocolJson
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(HistoryPage))]
 [JsonSerializable(typeof(CreateRoomRequest))]
+[JsonSerializable(typeof(DeviceKeysUpload))]
+[JsonSerializable(typeof(DeviceKeyStatus))]
+[JsonSerializable(typeof(UserDevicesInfo))]
+[JsonSerializable(typeof(PreKeyBundleInfo))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

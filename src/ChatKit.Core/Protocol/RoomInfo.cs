@@ -27,6 +27,9 @@ public sealed class RoomInfo
     /// <summary>Direct conversations: the other user's id.</summary>
     public string? Peer { get; init; }
 
+    /// <summary><see langword="true"/> for an end-to-end encrypted room (left out otherwise).</summary>
+    public bool? Encrypted { get; init; }
+
     /// <summary>The sequence number of the room's newest message (0 when it has none).</summary>
     public long LatestSeq { get; init; }
 

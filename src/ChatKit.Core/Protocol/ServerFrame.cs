@@ -55,6 +55,12 @@ public sealed class ServerFrame
     /// <summary>A message's sender.</summary>
     public string? Sender { get; set; }
 
+    /// <summary><c>keys.low</c>: the device whose one-time prekeys run low.</summary>
+    public string? Device { get; set; }
+
+    /// <summary><c>keys.low</c>: how many one-time prekeys the device has left.</summary>
+    public int? OneTimePreKeys { get; set; }
+
     /// <summary>A message's text.</summary>
     public string? Body { get; set; }
 

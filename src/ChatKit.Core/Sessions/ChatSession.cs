@@ -574,9 +574,9 @@ public sealed partial class ChatSession : IAsyncDisposable
             case FrameTypes.RoomsPublic:
                 return new ServerFrame { Rooms = await _engine.GetPublicRoomsAsync(User, frame.Limit, ct).ConfigureAwait(false) };
             case FrameTypes.RoomsCreate:
-                return new ServerFrame { Info = await _engine.CreateRoomAsync(User, frame.Name, frame.Visibility, frame.Members, ct).ConfigureAwait(false) };
+                return new ServerFrame { Info = await _engine.CreateRoomAsync(User, frame.Name, frame.Visibility, frame.Members, frame.Encrypted == true, ct).ConfigureAwait(false) };
             case FrameTypes.RoomsDirect:
-                return new ServerFrame { Info = await _engine.OpenDirectAsync(User, frame.User, ct).ConfigureAwait(false) };
+                return new ServerFrame { Info = await _engine.OpenDirectAsync(User, frame.User, frame.Encrypted == true, ct).ConfigureAwait(false) };
             case FrameTypes.RoomsJoin:
                 return new ServerFrame { Info = await _engine.JoinAsync(User, frame.Room, ct).ConfigureAwait(false) };
             case FrameTypes.RoomsLeave:

@@ -1,0 +1,12 @@
+namespace ChatKit.Encryption;
+
+/// <summary>
+/// The text form of an end-to-end encrypted message body: <see cref="Prefix"/> followed by the base64url of the binary
+/// envelope (docs/encryption.md). The server checks only the prefix: in an encrypted room it refuses any other body,
+/// so a client that forgets to encrypt cannot leak plaintext into the room's history.
+/// </summary>
+public static class EncryptedBody
+{
+    /// <summary>The start of every encrypted body (envelope format version 1).</summary>
+    public const string Prefix = "e2e1:";
+}

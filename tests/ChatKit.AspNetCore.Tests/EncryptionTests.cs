@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ChatKit.AspNetCore.Tests.Infrastructure;
+using ChatKit.Client;
+using ChatKit.Encryption;
+using ChatKit.Keys;
+using ChatKit.Protocol;
+
+namespace ChatKit.AspNetCore.Tests;
+
+public sealed class EncryptionTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("chatkit-e2e-").FullName;
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_encrypted_direct_conversation_reaches_every_device_of_both_users_and_the_server_holds_only_ciphertext()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alicePhone = await Device.StartAsync(server, "alice", "phone", _folder);
+        await using var aliceLaptop = await Device.StartAsync(server, "alice", "laptop", _folder);
+        await using var bob = await Device.StartAsync(server, "bob", "phone", _folder);
+        var room = await alicePhone.Client.OpenEncryptedDirectAsync("bob");
+
+        await alicePhone.E2e.SendAsync(room, "marker-7f3a hello bob");
+        await bob.Events.WaitUntilAsync(_ => bob.Events.Messages(room.Id).Count == 1);
+        await aliceLaptop.Events.WaitUntilAsync(_ => aliceLaptop.Events.Messages(room.Id).Count == 1);
+        await bob.E2e.SendAsync(room, "hi alice");
+        await aliceLaptop.Events.WaitUntilAsync(_ => aliceLaptop.Events.Messages(room.Id).Count == 2);
+        await alicePhone.Events.WaitUntilAsync(_ => alicePhone.Events.Messages(room.Id).Count == 2);
+
+        Assert.True(room.Encrypted);
+        Assert.Equal(["marker-7f3a hello bob", "hi alice"], await bob.ReadAsync(room.Id));
+        Assert.Equal(["marker-7f3a hello bob", "hi alice"], await aliceLaptop.ReadAsync(room.Id));
+        Assert.Equal(["marker-7f3a hello bob", "hi alice"], await alicePhone.ReadAsync(room.Id));
+        var stored = await alicePhone.Client.GetHistoryAsync(room.Id, after: 0);
+        Assert.All(stored.Messages, m => Assert.StartsWith(EncryptedBody.Prefix, m.Body, StringComparison.Ordinal));
+        Assert.DoesNotContain(stored.Messages, m => m.Body.Contains("marker-7f3a", StringComparison.Ordinal));
+        Assert.Equal(await alicePhone.E2e.GetSafetyNumberAsync("bob"), await bob.E2e.GetSafetyNumberAsync("alice"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_group_reads_each_others_messages_and_a_removed_member_cannot_read_what_is_sent_after()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await Device.StartAsync(server, "alice", "d1", _folder);
+        await using var bob = await Device.StartAsync(server, "bob", "d1", _folder);
+        await using var carol = await Device.StartAsync(server, "carol", "d1", _folder);
+        var room = await alice.Client.CreateEncryptedRoomAsync("secret", ["bob", "carol"]);
+        await carol.Events.WaitUntilAsync(all => all.OfType<RoomAddedEvent>().Any());
+
+        await alice.E2e.SendAsync(room, "before removal");
+        await bob.E2e.SendAsync(room, "bob here");
+        await carol.Events.WaitUntilAsync(_ => carol.Events.Messages(room.Id).Count(m => m.Sender != "carol") >= 4);
+        Assert.Equal(["before removal", "bob here"], await carol.ReadAsync(room.Id));
+
+        await alice.Client.RemoveMemberAsync(room.Id, "carol");
+        var after = await alice.E2e.SendAsync(room, "after removal");
+        await bob.Events.WaitUntilAsync(_ => bob.Events.Messages(room.Id).Any(m => m.Seq == after.Seq));
+
+        Assert.Equal(["before removal", "bob here", "after removal"], await bob.ReadAsync(room.Id));
+        var leaked = bob.Events.Messages(room.Id).Single(m => m.Seq == after.Seq);
+        var refused = await Assert.ThrowsAsync<EncryptionException>(() => carol.E2e.DecryptAsync(leaked));
+        Assert.Equal(EncryptionErrorCodes.UnknownSenderKey, refused.Code);
+        var rekey = bob.Events.Messages(room.Id).Where(m => m.Sender == "alice" && m.Seq < after.Seq).Last();
+        Assert.Null(EncryptedEnvelope.Parse(rekey.Body).For("carol", "d1"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Plaintext_in_an_encrypted_room_is_refused_and_public_encrypted_rooms_cannot_be_made()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await Device.StartAsync(server, "alice", "d1", _folder);
+        var room = await alice.Client.OpenEncryptedDirectAsync("bob");
+        var plain = await alice.Client.OpenDirectAsync("bob");
+
+        var refused = await Assert.ThrowsAsync<ChatClientException>(() => alice.Client.SendAsync(room.Id, "oops, plaintext"));
+        Assert.Equal(ChatErrorCodes.NotEncrypted, refused.Code);
+        Assert.NotEqual(plain.Id, room.Id);
+        Assert.Null(plain.Encrypted);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => alice.E2e.SendAsync(plain, "not encrypted room"));
+
+        using var http = Http(server, "alice");
+        var publicRoom = await http.PostAsJsonAsync("chat/rooms", new { name = "open", visibility = "public", encrypted = true });
+        Assert.Equal(HttpStatusCode.BadRequest, publicRoom.StatusCode);
+        Assert.Equal(ChatErrorCodes.InvalidField, await CodeOf(publicRoom));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_hundred_concurrent_bundle_claims_over_http_never_share_a_one_time_prekey()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        var bob = DeviceKeys.Create("bob", "d1", TimeProvider.System);
+        using var bobHttp = Http(server, "bob");
+        var published = await bobHttp.PutAsJsonAsync("chat/keys/devices/d1", Upload(bob, bob.GenerateOneTimePreKeys(60)));
+        Assert.Equal(HttpStatusCode.OK, published.StatusCode);
+
+        using var aliceHttp = Http(server, "alice");
+        var claims = await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ =>
+        {
+            using var response = await aliceHttp.PostAsync("chat/keys/users/bob/devices/d1/bundle", null);
+            response.EnsureSuccessStatusCode();
+            return KeyWire.FromInfo((await response.Content.ReadFromJsonAsync<PreKeyBundleInfo>(Json))!);
+        }));
+
+        var handedOut = claims.Where(c => c.OneTimePreKey is not null).Select(c => c.OneTimePreKey!.Id).ToList();
+        Assert.Equal(60, handedOut.Count);
+        Assert.Equal(60, handedOut.Distinct().Count());
+        Assert.All(claims, c => c.Verify());
+        var status = await bobHttp.GetFromJsonAsync<DeviceKeyStatus>("chat/keys/devices/d1", Json);
+        Assert.Equal(0, status!.OneTimePreKeys);
+        Assert.True(status.Low);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_key_directory_refuses_bad_keys_with_clear_codes()
+    {
+        await using var server = await ChatTestServer.StartAsync(options =>
+        {
+            options.MaxOneTimePreKeys = 10;
+            options.LowOneTimePreKeys = 2;
+        });
+        var bob = DeviceKeys.Create("bob", "d1", TimeProvider.System);
+        using var bobHttp = Http(server, "bob");
+        using var aliceHttp = Http(server, "alice");
+
+        var forged = Upload(bob, []);
+        forged.SignedPreKey = KeyWire.ToInfo(DeviceKeys.Create("bob", "d1", TimeProvider.System).SignedPreKey);
+        Assert.Equal(ChatErrorCodes.InvalidKey, await CodeOf(await bobHttp.PutAsJsonAsync("chat/keys/devices/d1", forged)));
+        Assert.Equal(ChatErrorCodes.Forbidden, await CodeOf(await aliceHttp.PutAsJsonAsync("chat/keys/devices/d1", Upload(bob, []))));
+        Assert.Equal(ChatErrorCodes.InvalidField, await CodeOf(await bobHttp.PutAsJsonAsync("chat/keys/devices/bad%20id", Upload(bob, []))));
+        var shortKey = Upload(bob, []);
+        shortKey.Identity!.SigningKey = "AAAA";
+        Assert.Equal(ChatErrorCodes.InvalidKey, await CodeOf(await bobHttp.PutAsJsonAsync("chat/keys/devices/d1", shortKey)));
+        Assert.Equal(ChatErrorCodes.TooManyKeys, await CodeOf(await bobHttp.PutAsJsonAsync("chat/keys/devices/d1", Upload(bob, bob.GenerateOneTimePreKeys(11)))));
+        Assert.Equal(ChatErrorCodes.NotFound, await CodeOf(await aliceHttp.PostAsync("chat/keys/users/bob/devices/d1/bundle", null)));
+        Assert.Equal(ChatErrorCodes.MalformedFrame, await CodeOf(await bobHttp.PutAsync("chat/keys/devices/d1", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))));
+
+        Assert.Equal(HttpStatusCode.OK, (await bobHttp.PutAsJsonAsync("chat/keys/devices/d1", Upload(bob, bob.GenerateOneTimePreKeys(10)))).StatusCode);
+        Assert.Equal(ChatErrorCodes.TooManyKeys, await CodeOf(await bobHttp.PostAsJsonAsync("chat/keys/devices/d1/prekeys", new DeviceKeysUpload { OneTimePreKeys = [.. bob.GenerateOneTimePreKeys(1).Select(KeyWire.ToInfo)] }, Json)));
+        Assert.Equal(HttpStatusCode.NoContent, (await bobHttp.DeleteAsync("chat/keys/devices/d1")).StatusCode);
+        Assert.Equal(ChatErrorCodes.NotFound, await CodeOf(await bobHttp.GetAsync("chat/keys/devices/d1")));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_device_whose_one_time_prekeys_run_low_is_told_so_on_its_connection()
+    {
+        await using var server = await ChatTestServer.StartAsync(options => options.LowOneTimePreKeys = 3);
+        await using var bob = await RawChatClient.ConnectAsync(server, "bob");
+        var keys = DeviceKeys.Create("bob", "d1", TimeProvider.System);
+        using var bobHttp = Http(server, "bob");
+        (await bobHttp.PutAsJsonAsync("chat/keys/devices/d1", Upload(keys, keys.GenerateOneTimePreKeys(4)))).EnsureSuccessStatusCode();
+        using var aliceHttp = Http(server, "alice");
+
+        (await aliceHttp.PostAsync("chat/keys/users/bob/devices/d1/bundle", null)).EnsureSuccessStatusCode();
+        (await aliceHttp.PostAsync("chat/keys/users/bob/devices/d1/bundle", null)).EnsureSuccessStatusCode();
+
+        var low = await bob.WaitForEventAsync(e => e.Type == FrameTypes.KeysLow);
+        Assert.Equal("d1", low.Device);
+        Assert.Equal(2, low.OneTimePreKeys);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static DeviceKeysUpload Upload(DeviceKeys device, IReadOnlyList<OneTimePreKey> oneTime) => new()
+    {
+        Identity = KeyWire.ToInfo(device.Identity),
+        SignedPreKey = KeyWire.ToInfo(device.SignedPreKey),
+        OneTimePreKeys = oneTime.Select(KeyWire.ToInfo).ToList(),
+    };
+
+    private static HttpClient Http(ChatTestServer server, string user)
+    {
+        var http = new HttpClient { BaseAddress = server.HttpUri };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", user);
+        return http;
+    }
+
+    private static async Task<string?> CodeOf(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            return (await response.Content.ReadFromJsonAsync<ErrorBody>(Json))?.Code;
+        }
+    }
+
+    /// <summary>One device of one user: a connected client, its events and its end-to-end encryption.</summary>
+    private sealed class Device : IAsyncDisposable
+    {
+        private Device(ChatClient client, ClientEvents events, EndToEndEncryption e2e)
+        {
+            Client = client;
+            Events = events;
+            E2e = e2e;
+        }
+
+        public ChatClient Client { get; }
+
+        public ClientEvents Events { get; }
+
+        public EndToEndEncryption E2e { get; }
+
+        public static async Task<Device> StartAsync(ChatTestServer server, string user, string device, string folder)
+        {
+            var client = new ChatClient(new ChatClientOptions
+            {
+                ServerUri = server.WebSocketUri,
+                AccessTokenProvider = _ => ValueTask.FromResult<string?>(user),
+                RequestTimeout = TimeSpan.FromSeconds(10),
+            });
+            await client.ConnectAsync();
+            var events = new ClientEvents(client);
+            var e2e = await EndToEndEncryption.StartAsync(client, user, device, new FileEncryptionStateStore(Path.Combine(folder, user, device)));
+            return new Device(client, events, e2e);
+        }
+
+        /// <summary>The texts of the room's messages so far, in order, without key-only messages.</summary>
+        public async Task<List<string>> ReadAsync(string room)
+        {
+            var texts = new List<string>();
+            foreach (var message in Events.Messages(room))
+            {
+                if (await E2e.DecryptAsync(message) is { } text)
+                {
+                    texts.Add(text);
+                }
+            }
+
+            return texts;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            E2e.Dispose();
+            await Events.DisposeAsync();
+            await Client.DisposeAsync();
+        }
+    }
+}
