@@ -18,9 +18,9 @@ public sealed class EncryptionTests : IDisposable
     public async Task An_encrypted_direct_conversation_reaches_every_device_of_both_users_and_the_server_holds_only_ciphertext()
     {
         await using var server = await ChatTestServer.StartAsync();
-        await using var alicePhone = await Device.StartAsync(server, "alice", "phone", _folder);
-        await using var aliceLaptop = await Device.StartAsync(server, "alice", "laptop", _folder);
-        await using var bob = await Device.StartAsync(server, "bob", "phone", _folder);
+        await using var alicePhone = await EncryptedDevice.StartAsync(server, "alice", "phone", _folder);
+        await using var aliceLaptop = await EncryptedDevice.StartAsync(server, "alice", "laptop", _folder);
+        await using var bob = await EncryptedDevice.StartAsync(server, "bob", "phone", _folder);
         var room = await alicePhone.Client.OpenEncryptedDirectAsync("bob");
 
         await alicePhone.E2e.SendAsync(room, "marker-7f3a hello bob");
@@ -44,9 +44,9 @@ public sealed class EncryptionTests : IDisposable
     public async Task A_group_reads_each_others_messages_and_a_removed_member_cannot_read_what_is_sent_after()
     {
         await using var server = await ChatTestServer.StartAsync();
-        await using var alice = await Device.StartAsync(server, "alice", "d1", _folder);
-        await using var bob = await Device.StartAsync(server, "bob", "d1", _folder);
-        await using var carol = await Device.StartAsync(server, "carol", "d1", _folder);
+        await using var alice = await EncryptedDevice.StartAsync(server, "alice", "d1", _folder);
+        await using var bob = await EncryptedDevice.StartAsync(server, "bob", "d1", _folder);
+        await using var carol = await EncryptedDevice.StartAsync(server, "carol", "d1", _folder);
         var room = await alice.Client.CreateEncryptedRoomAsync("secret", ["bob", "carol"]);
         await carol.Events.WaitUntilAsync(all => all.OfType<RoomAddedEvent>().Any());
 
@@ -71,7 +71,7 @@ public sealed class EncryptionTests : IDisposable
     public async Task Plaintext_in_an_encrypted_room_is_refused_and_public_encrypted_rooms_cannot_be_made()
     {
         await using var server = await ChatTestServer.StartAsync();
-        await using var alice = await Device.StartAsync(server, "alice", "d1", _folder);
+        await using var alice = await EncryptedDevice.StartAsync(server, "alice", "d1", _folder);
         var room = await alice.Client.OpenEncryptedDirectAsync("bob");
         var plain = await alice.Client.OpenDirectAsync("bob");
 
@@ -184,59 +184,6 @@ public sealed class EncryptionTests : IDisposable
         using (response)
         {
             return (await response.Content.ReadFromJsonAsync<ErrorBody>(Json))?.Code;
-        }
-    }
-
-    /// <summary>One device of one user: a connected client, its events and its end-to-end encryption.</summary>
-    private sealed class Device : IAsyncDisposable
-    {
-        private Device(ChatClient client, ClientEvents events, EndToEndEncryption e2e)
-        {
-            Client = client;
-            Events = events;
-            E2e = e2e;
-        }
-
-        public ChatClient Client { get; }
-
-        public ClientEvents Events { get; }
-
-        public EndToEndEncryption E2e { get; }
-
-        public static async Task<Device> StartAsync(ChatTestServer server, string user, string device, string folder)
-        {
-            var client = new ChatClient(new ChatClientOptions
-            {
-                ServerUri = server.WebSocketUri,
-                AccessTokenProvider = _ => ValueTask.FromResult<string?>(user),
-                RequestTimeout = TimeSpan.FromSeconds(10),
-            });
-            await client.ConnectAsync();
-            var events = new ClientEvents(client);
-            var e2e = await EndToEndEncryption.StartAsync(client, user, device, new FileEncryptionStateStore(Path.Combine(folder, user, device)));
-            return new Device(client, events, e2e);
-        }
-
-        /// <summary>The texts of the room's messages so far, in order, without key-only messages.</summary>
-        public async Task<List<string>> ReadAsync(string room)
-        {
-            var texts = new List<string>();
-            foreach (var message in Events.Messages(room))
-            {
-                if (await E2e.DecryptAsync(message) is { } text)
-                {
-                    texts.Add(text);
-                }
-            }
-
-            return texts;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            E2e.Dispose();
-            await Events.DisposeAsync();
-            await Client.DisposeAsync();
         }
     }
 }

@@ -148,6 +148,21 @@ public sealed class DeviceKeys
         return new DeviceKeys(identity, signing, identityPair, signed, oneTime, nextId);
     }
 
+    /// <summary>A device from given parts, signatures included (known-answer vectors: ECDSA signatures are randomized).</summary>
+    internal static DeviceKeys Restore(
+        DeviceIdentityKey identity,
+        EcKeyPair signing,
+        EcKeyPair identityPair,
+        IEnumerable<(SignedPreKey Key, EcKeyPair Pair)> signedPreKeys,
+        IEnumerable<(uint Id, EcKeyPair Pair)> oneTimePreKeys,
+        DateTimeOffset createdAt)
+    {
+        var signed = signedPreKeys.Select(k => (k.Key, k.Pair, createdAt.ToUnixTimeMilliseconds())).ToList();
+        var oneTime = new SortedDictionary<uint, EcKeyPair>(oneTimePreKeys.ToDictionary(k => k.Id, k => k.Pair));
+        var next = Math.Max(signed.Max(k => k.Key.Id), oneTime.Count == 0 ? 0 : oneTime.Keys.Max()) + 1;
+        return new DeviceKeys(identity, signing, identityPair, signed, oneTime, next);
+    }
+
     internal OneTimePreKey AddOneTimePreKey(EcKeyPair pair)
     {
         var id = _nextPreKeyId++;
