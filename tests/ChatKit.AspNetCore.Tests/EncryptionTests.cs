@@ -161,6 +161,25 @@ public sealed class EncryptionTests : IDisposable
         Assert.Equal(2, low.OneTimePreKeys);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_client_told_its_prekeys_run_low_uploads_more_and_an_encrypted_message_to_nobody_is_refused()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await EncryptedDevice.StartAsync(server, "alice", "d1", _folder);
+        var lonely = await alice.Client.OpenEncryptedDirectAsync("nobody-yet");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => alice.E2e.SendAsync(lonely, "unreadable"));
+
+        using var carolHttp = Http(server, "carol");
+        for (var i = 0; i < EndToEndEncryption.OneTimePreKeyBatch - 10; i++)
+        {
+            (await carolHttp.PostAsync("chat/keys/users/alice/devices/d1/bundle", null)).EnsureSuccessStatusCode();
+        }
+
+        await alice.Events.WaitUntilAsync(all => all.OfType<KeysLowEvent>().Any(e => e.OneTimePreKeys == 10));
+        Assert.Equal(10 + EndToEndEncryption.OneTimePreKeyBatch, await alice.E2e.ReplenishAsync());
+        Assert.Equal(10 + EndToEndEncryption.OneTimePreKeyBatch, await alice.E2e.ReplenishAsync());
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -16,6 +16,7 @@ internal static class ServerFrames
         FrameTypes.MemberJoined => new MemberJoinedEvent(Require(frame, frame.Room, "room"), Require(frame, frame.Member, "member")),
         FrameTypes.MemberLeft => new MemberLeftEvent(
             Require(frame, frame.Room, "room"), Require(frame, frame.User, "user"), Require(frame, frame.Reason, "reason"), frame.By),
+        FrameTypes.KeysLow => new KeysLowEvent(Require(frame, frame.Device, "device"), RequireValue(frame, frame.OneTimePreKeys, "oneTimePreKeys")),
         FrameTypes.Typing => new TypingEvent(Require(frame, frame.Room, "room"), Require(frame, frame.User, "user"), RequireValue(frame, frame.Active, "active")),
         FrameTypes.Receipt => new ReceiptEvent(
             Require(frame, frame.Room, "room"), Require(frame, frame.User, "user"), ToReceiptKind(frame), RequireValue(frame, frame.Seq, "seq")),

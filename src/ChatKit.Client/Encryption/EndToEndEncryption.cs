@@ -117,6 +117,11 @@ public sealed class EndToEndEncryption : IDisposable
             string body;
             if (string.Equals(room.Kind, "direct", StringComparison.Ordinal))
             {
+                if (!targets.Exists(t => !string.Equals(t.UserId, UserId, StringComparison.Ordinal)))
+                {
+                    throw new InvalidOperationException($"The other member of room {room.Id} has no device in the key directory yet: nobody but you could read the message.");
+                }
+
                 var entries = new List<EnvelopeEntry>(targets.Count);
                 foreach (var target in targets)
                 {
@@ -204,6 +209,25 @@ public sealed class EndToEndEncryption : IDisposable
         }
     }
 
+    /// <summary>
+    /// Uploads a batch of <see cref="OneTimePreKeyBatch"/> one-time prekeys when the key directory holds fewer than
+    /// half a batch for this device (or says they run low). Called after each handshake this device answers; call it
+    /// on <see cref="KeysLowEvent"/> for this device too.
+    /// </summary>
+    /// <returns>How many one-time prekeys the directory holds for this device now.</returns>
+    public async Task<int> ReplenishAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ReplenishCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>The safety number of the signed-in user and <paramref name="otherUser"/>, from the directory's current devices of both (signatures checked).</summary>
     public async Task<string> GetSafetyNumberAsync(string otherUser, CancellationToken cancellationToken = default)
     {
@@ -250,7 +274,7 @@ public sealed class EndToEndEncryption : IDisposable
             _device.RotateSignedPreKey(_time);
         }
 
-        var fresh = _device.OneTimePreKeyCount < OneTimePreKeyBatch ? _device.GenerateOneTimePreKeys(OneTimePreKeyBatch) : [];
+        var fresh = _device.OneTimePreKeyCount == 0 ? _device.GenerateOneTimePreKeys(OneTimePreKeyBatch) : [];
         await SaveDeviceAsync(cancellationToken).ConfigureAwait(false);
         var upload = new DeviceKeysUpload
         {
@@ -259,18 +283,21 @@ public sealed class EndToEndEncryption : IDisposable
             OneTimePreKeys = fresh.Select(KeyWire.ToInfo).ToList(),
         };
         await _directory.PublishAsync(DeviceId, upload, cancellationToken).ConfigureAwait(false);
+        await ReplenishCoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ReplenishAsync(CancellationToken cancellationToken)
+    private async Task<int> ReplenishCoreAsync(CancellationToken cancellationToken)
     {
-        if (_device.OneTimePreKeyCount >= OneTimePreKeyBatch / 2)
+        var status = await _directory.GetStatusAsync(DeviceId, cancellationToken).ConfigureAwait(false);
+        if (!status.Low && status.OneTimePreKeys >= OneTimePreKeyBatch / 2)
         {
-            return;
+            return status.OneTimePreKeys;
         }
 
         var fresh = _device.GenerateOneTimePreKeys(OneTimePreKeyBatch);
         await SaveDeviceAsync(cancellationToken).ConfigureAwait(false);
-        await _directory.AddPreKeysAsync(DeviceId, new DeviceKeysUpload { OneTimePreKeys = fresh.Select(KeyWire.ToInfo).ToList() }, cancellationToken).ConfigureAwait(false);
+        var added = await _directory.AddPreKeysAsync(DeviceId, new DeviceKeysUpload { OneTimePreKeys = fresh.Select(KeyWire.ToInfo).ToList() }, cancellationToken).ConfigureAwait(false);
+        return added.OneTimePreKeys;
     }
 
     private Task SaveDeviceAsync(CancellationToken cancellationToken) => _store.SaveAsync(DeviceEntry, _device.Export(), cancellationToken);
@@ -390,7 +417,7 @@ public sealed class EndToEndEncryption : IDisposable
             sessions.Insert(0, session);
             await SaveDeviceAsync(cancellationToken).ConfigureAwait(false);
             await SaveSessionsAsync(sender, senderDevice, sessions, cancellationToken).ConfigureAwait(false);
-            await ReplenishAsync(cancellationToken).ConfigureAwait(false);
+            await ReplenishCoreAsync(cancellationToken).ConfigureAwait(false);
             return accepted;
         }
 

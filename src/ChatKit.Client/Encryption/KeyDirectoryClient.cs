@@ -25,6 +25,9 @@ internal sealed class KeyDirectoryClient(HttpClient http, Uri baseUri, Func<Canc
     public Task<DeviceKeyStatus> AddPreKeysAsync(string device, DeviceKeysUpload upload, CancellationToken cancellationToken) =>
         SendAsync<DeviceKeyStatus>(HttpMethod.Post, $"keys/devices/{Uri.EscapeDataString(device)}/prekeys", upload, cancellationToken);
 
+    public Task<DeviceKeyStatus> GetStatusAsync(string device, CancellationToken cancellationToken) =>
+        SendAsync<DeviceKeyStatus>(HttpMethod.Get, $"keys/devices/{Uri.EscapeDataString(device)}", null, cancellationToken);
+
     public Task<UserDevicesInfo> GetDevicesAsync(string user, CancellationToken cancellationToken) =>
         SendAsync<UserDevicesInfo>(HttpMethod.Get, $"keys/users/{Uri.EscapeDataString(user)}", null, cancellationToken);
 
