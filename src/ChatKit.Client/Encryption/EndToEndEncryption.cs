@@ -348,6 +348,7 @@ public sealed class EndToEndEncryption : IDisposable
             chain = SenderKeyChain.Create(room);
             sentTo.Clear();
             await _store.SaveAsync(SenderKeyEntry(room), chain.Export(), cancellationToken).ConfigureAwait(false);
+            await _store.SaveAsync(SentToEntry(room), [], cancellationToken).ConfigureAwait(false);
         }
 
         var missing = targets.Where(t => !sentTo.Contains(Name(t))).ToList();
