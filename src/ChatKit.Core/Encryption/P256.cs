@@ -64,8 +64,20 @@ internal static class P256
             return false;
         }
 
-        using var key = ECDsa.Create(PublicParameters(publicKey));
-        return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        ECDsa key;
+        try
+        {
+            key = ECDsa.Create(PublicParameters(publicKey));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new EncryptionException(EncryptionErrorCodes.InvalidKey, "The signing key is not a point on P-256.", ex);
+        }
+
+        using (key)
+        {
+            return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
     }
 
     public static void VerifyOrThrow(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, string what)

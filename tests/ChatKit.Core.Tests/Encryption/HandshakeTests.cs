@@ -81,6 +81,19 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public void A_signing_key_off_the_curve_is_an_invalid_key_not_a_crash()
+    {
+        var identity = New("bob").Identity;
+        byte[] offCurve = [.. identity.SigningKey];
+        offCurve[40] ^= 0x01;
+
+        var error = Assert.Throws<EncryptionException>(() => P256.Verify(offCurve, [1, 2, 3], identity.Signature));
+
+        Assert.Equal(EncryptionErrorCodes.InvalidKey, error.Code);
+        Assert.Equal(EncryptionErrorCodes.InvalidKey, Assert.Throws<EncryptionException>(() => (identity with { SigningKey = offCurve }).Verify()).Code);
+    }
+
+    [Fact]
     public void A_one_time_prekey_serves_one_handshake_only()
     {
         var bob = New("bob");

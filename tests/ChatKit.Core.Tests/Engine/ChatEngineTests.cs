@@ -15,7 +15,7 @@ public sealed class ChatEngineTests
     {
         var backplane = new CapturingBackplane();
         using var harness = new CoreHarness(o => o.TypingTimeout = TimeSpan.FromSeconds(5), backplane);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
 
         await harness.Engine.SetTypingAsync(Bob, room.Id, active: true, CancellationToken.None);
         harness.Time.Advance(TimeSpan.FromSeconds(4));
@@ -37,7 +37,7 @@ public sealed class ChatEngineTests
     public async Task Sends_with_bad_fields_are_refused_before_anything_is_stored(string? cmid, string? body, string code)
     {
         using var harness = new CoreHarness();
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, encrypted: false, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<ChatException>(() => harness.Engine.SendAsync(Alice, room.Id, cmid, body, CancellationToken.None));
 
@@ -49,7 +49,7 @@ public sealed class ChatEngineTests
     public async Task A_body_over_the_byte_limit_counts_utf8_bytes_not_characters()
     {
         using var harness = new CoreHarness(o => o.MaxMessageBytes = 10);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, encrypted: false, CancellationToken.None);
 
         await harness.Engine.SendAsync(Alice, room.Id, "fits", "0123456789", CancellationToken.None);
         var error = await Assert.ThrowsAsync<ChatException>(() => harness.Engine.SendAsync(Alice, room.Id, "over", "ééééééé", CancellationToken.None));
@@ -62,12 +62,12 @@ public sealed class ChatEngineTests
     {
         using var harness = new CoreHarness(o => o.MaxRoomNameLength = 5);
 
-        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "too long", null, null, CancellationToken.None))).Code);
-        Assert.Equal(ChatErrorCodes.MissingField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "   ", null, null, CancellationToken.None))).Code);
-        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "ok", "secret", null, CancellationToken.None))).Code);
-        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "ok", null, Enumerable.Range(0, 101).Select(i => $"u{i}").ToList(), CancellationToken.None))).Code);
+        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "too long", null, null, encrypted: false, CancellationToken.None))).Code);
+        Assert.Equal(ChatErrorCodes.MissingField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "   ", null, null, encrypted: false, CancellationToken.None))).Code);
+        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "ok", "secret", null, encrypted: false, CancellationToken.None))).Code);
+        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.CreateRoomAsync(Alice, "ok", null, Enumerable.Range(0, 101).Select(i => $"u{i}").ToList(), encrypted: false, CancellationToken.None))).Code);
         Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.GetHistoryAsync(Alice, new string('r', 65), null, null, null, CancellationToken.None))).Code);
-        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.OpenDirectAsync(Alice, "bad\nuser", CancellationToken.None))).Code);
+        Assert.Equal(ChatErrorCodes.InvalidField, (await Assert.ThrowsAsync<ChatException>(() => harness.Engine.OpenDirectAsync(Alice, "bad\nuser", encrypted: false, CancellationToken.None))).Code);
     }
 
     [Theory]
@@ -113,7 +113,7 @@ public sealed class ChatEngineTests
     public async Task A_client_message_id_another_sender_already_used_is_refused_not_swallowed()
     {
         using var harness = new CoreHarness();
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         await harness.Engine.SendAsync(Alice, room.Id, "1", "alice's", CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<ChatException>(() => harness.Engine.SendAsync(Bob, room.Id, "1", "bob's", CancellationToken.None));
@@ -126,7 +126,7 @@ public sealed class ChatEngineTests
     public async Task History_pages_stay_within_a_quarter_of_the_outbound_limit_and_say_more_is_there()
     {
         using var harness = new CoreHarness(o => o.MaxOutboundBufferBytes = 64 * 1024);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, encrypted: false, CancellationToken.None);
         for (var i = 1; i <= 20; i++)
         {
             await harness.Engine.SendAsync(Alice, room.Id, $"c{i}", new string('<', 4000), CancellationToken.None);

@@ -16,7 +16,7 @@ public sealed class MembershipCacheTests
     {
         var store = new HookedStore();
         using var harness = new CoreHarness(store: store);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
 
         var before = store.MemberReads;
         for (var i = 0; i < 5; i++)
@@ -31,7 +31,7 @@ public sealed class MembershipCacheTests
     public async Task A_removed_member_is_refused_at_once_although_their_membership_was_remembered()
     {
         using var harness = new CoreHarness();
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         await harness.Engine.SendAsync(Bob, room.Id, "m1", "hello", CancellationToken.None);
 
         await harness.Engine.RemoveMemberAsync(Alice, room.Id, "bob", CancellationToken.None);
@@ -44,7 +44,7 @@ public sealed class MembershipCacheTests
     public async Task A_removal_reported_by_the_backplane_from_another_node_is_effective_at_once()
     {
         using var harness = new CoreHarness();
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         await harness.Engine.SendAsync(Bob, room.Id, "m1", "hello", CancellationToken.None);
 
         // Another node removed Bob: the shared store changed and its event arrived through the backplane.
@@ -59,7 +59,7 @@ public sealed class MembershipCacheTests
     public async Task A_removal_nobody_reported_takes_effect_when_the_cache_duration_passes()
     {
         using var harness = new CoreHarness(o => o.MembershipCacheDuration = TimeSpan.FromSeconds(30));
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         await harness.Engine.SendAsync(Bob, room.Id, "m1", "hello", CancellationToken.None);
         await harness.Store.RemoveMemberAsync(room.Id, "bob", CancellationToken.None);
 
@@ -75,7 +75,7 @@ public sealed class MembershipCacheTests
     public async Task With_the_cache_off_a_removal_behind_the_engines_back_takes_effect_at_once()
     {
         using var harness = new CoreHarness(o => o.MembershipCacheDuration = TimeSpan.Zero);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         await harness.Engine.SendAsync(Bob, room.Id, "m1", "hello", CancellationToken.None);
 
         await harness.Store.RemoveMemberAsync(room.Id, "bob", CancellationToken.None);
@@ -89,7 +89,7 @@ public sealed class MembershipCacheTests
     {
         var store = new HookedStore();
         using var harness = new CoreHarness(store: store);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
 
         // Bob's first send reads his membership; before that read returns, Alice removes him.
         store.AfterMemberRead = _ => new ValueTask(harness.Engine.RemoveMemberAsync(Alice, room.Id, "bob", CancellationToken.None));

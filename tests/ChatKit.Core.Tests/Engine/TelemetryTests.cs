@@ -17,7 +17,7 @@ public sealed class TelemetryTests
     {
         using var harness = new CoreHarness();
         var alice = new ChatUser("alice", "Alice");
-        var room = await harness.Engine.CreateRoomAsync(alice, "metrics", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(alice, "metrics", null, null, encrypted: false, CancellationToken.None);
         long stored = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>

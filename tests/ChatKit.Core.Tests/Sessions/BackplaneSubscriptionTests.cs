@@ -53,14 +53,14 @@ public sealed class BackplaneSubscriptionTests
         var backplane = new GatedBackplane();
         using var harness = new CoreHarness(backplane: backplane);
         backplane.Receiver = harness.Registry;
-        var lobby = await harness.Engine.CreateRoomAsync(Alice, "lobby", null, ["bob"], CancellationToken.None);
+        var lobby = await harness.Engine.CreateRoomAsync(Alice, "lobby", null, ["bob"], encrypted: false, CancellationToken.None);
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Bob, transport);
         _ = session.RunAsync(CancellationToken.None);
         await session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
         Assert.Equal("h", (await transport.NextAsync()).Re);
 
-        var room = await harness.Engine.CreateRoomAsync(Alice, "new", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "new", null, null, encrypted: false, CancellationToken.None);
         backplane.Held.Add(room.Id);
         await harness.Engine.InviteAsync(Alice, room.Id, "bob", null, CancellationToken.None);
         await backplane.SubscriptionRequested(room.Id);
@@ -81,7 +81,7 @@ public sealed class BackplaneSubscriptionTests
         var backplane = new GatedBackplane();
         using var harness = new CoreHarness(backplane: backplane);
         backplane.Receiver = harness.Registry;
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Bob, transport);
         _ = session.RunAsync(CancellationToken.None);
@@ -104,7 +104,7 @@ public sealed class BackplaneSubscriptionTests
     private static async Task<(RoomInfo Room, RecordingTransport Transport, ChatKit.Sessions.ChatSession Session, Task Hello)> StartHelloWithHeldRoomAsync(CoreHarness harness, GatedBackplane backplane)
     {
         backplane.Receiver = harness.Registry;
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         backplane.Held.Add(room.Id);
         var transport = new RecordingTransport();
         var session = harness.NewSession(Bob, transport);

@@ -14,7 +14,7 @@ public sealed class ChatSessionTests
     public async Task Room_messages_reach_the_client_once_in_sequence_order_with_gaps_filled_from_the_store()
     {
         using var harness = new CoreHarness();
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Bob, transport);
         var writer = session.RunAsync(CancellationToken.None);
@@ -61,7 +61,7 @@ public sealed class ChatSessionTests
 
         // The room exists with one message before bob joins; two more are stored after, but their live copies went out
         // before bob's session heard of the room.
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, encrypted: false, CancellationToken.None);
         await harness.Engine.SendAsync(Alice, room.Id, "c1", "before the join", CancellationToken.None);
         await harness.Store.AddMemberAsync(new RoomMember(room.Id, "bob", MemberRole.Member, harness.Time.GetUtcNow()), CancellationToken.None);
         await harness.Engine.SendAsync(Alice, room.Id, "c2", "just after", CancellationToken.None);
@@ -78,7 +78,7 @@ public sealed class ChatSessionTests
     public async Task A_client_that_falls_behind_is_cut_off_at_the_outbound_limit_without_queuing_more()
     {
         using var harness = new CoreHarness(o => o.MaxOutboundBufferBytes = 4096);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Bob, transport);
         await session.HandleFrameAsync(ProtocolJson.Serialize(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);

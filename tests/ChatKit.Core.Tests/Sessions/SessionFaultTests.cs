@@ -21,7 +21,7 @@ public sealed class SessionFaultTests
     {
         var store = new HookedStore();
         using var harness = new CoreHarness(store: store);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         store.AfterMembershipsRead = async call =>
         {
             if (call == HelloSubscriptionRead)
@@ -47,8 +47,8 @@ public sealed class SessionFaultTests
     {
         var store = new HookedStore();
         using var harness = new CoreHarness(store: store);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
-        var other = await harness.Engine.CreateRoomAsync(Alice, "other", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
+        var other = await harness.Engine.CreateRoomAsync(Alice, "other", null, ["bob"], encrypted: false, CancellationToken.None);
         store.AfterMembershipsRead = async call =>
         {
             if (call == HelloSubscriptionRead)
@@ -77,7 +77,7 @@ public sealed class SessionFaultTests
     {
         var store = new HookedStore();
         using var harness = new CoreHarness(store: store);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         store.FailMembershipsRead = call => call == HelloSubscriptionRead ? new ChatException(ChatErrorCodes.Unavailable, "database down") : null;
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Bob, transport);
@@ -127,7 +127,7 @@ public sealed class SessionFaultTests
         var backplane = new HookedBackplane();
         using var harness = new CoreHarness(backplane: backplane);
         backplane.Receiver = harness.Registry;
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", "public", null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", "public", null, encrypted: false, CancellationToken.None);
         await using var first = harness.NewSession(Bob, new RecordingTransport());
         await using var second = harness.NewSession(Bob, new RecordingTransport());
         await first.HandleFrameAsync(Frame(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
@@ -152,7 +152,7 @@ public sealed class SessionFaultTests
     public async Task A_gap_the_store_cannot_fill_closes_the_connection_for_a_resume_instead_of_skipping_it()
     {
         using var harness = new CoreHarness();
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, ["bob"], encrypted: false, CancellationToken.None);
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Bob, transport);
         var writer = session.RunAsync(CancellationToken.None);
@@ -192,7 +192,7 @@ public sealed class SessionFaultTests
     {
         var store = new HookedStore();
         using var harness = new CoreHarness(store: store);
-        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, CancellationToken.None);
+        var room = await harness.Engine.CreateRoomAsync(Alice, "r", null, null, encrypted: false, CancellationToken.None);
         var transport = new RecordingTransport();
         await using var session = harness.NewSession(Alice, transport);
         _ = session.RunAsync(CancellationToken.None);
