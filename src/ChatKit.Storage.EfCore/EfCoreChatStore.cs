@@ -99,6 +99,7 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
             Visibility = (int)room.Visibility,
             CreatedBy = room.CreatedBy,
             CreatedAtMs = room.CreatedAt.ToUnixTimeMilliseconds(),
+            Encrypted = room.Encrypted,
         });
         db.AddRange(members.Select(m => new ChatMemberRow { RoomId = room.Id, UserId = m.UserId, Role = (int)m.Role, JoinedAtMs = m.JoinedAt.ToUnixTimeMilliseconds() }));
         try
@@ -524,7 +525,7 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
         new(row.Id, row.DisplayName, row.LastSeenMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
 
     private static Room ToRoom(ChatRoomRow row) =>
-        new(row.Id, (RoomKind)row.Kind, row.Name, (RoomVisibility)row.Visibility, row.CreatedBy, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAtMs));
+        new(row.Id, (RoomKind)row.Kind, row.Name, (RoomVisibility)row.Visibility, row.CreatedBy, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAtMs), row.Encrypted);
 
     private static RoomMember ToMember(ChatMemberRow row) =>
         new(row.RoomId, row.UserId, (MemberRole)row.Role, DateTimeOffset.FromUnixTimeMilliseconds(row.JoinedAtMs));

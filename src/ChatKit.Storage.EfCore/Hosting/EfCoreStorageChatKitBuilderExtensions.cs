@@ -1,4 +1,5 @@
 using ChatKit.Hosting;
+using ChatKit.Keys;
 using ChatKit.Storage;
 using ChatKit.Storage.EfCore;
 using ChatKit.Storage.EfCore.Hosting;
@@ -14,7 +15,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class EfCoreStorageChatKitBuilderExtensions
 {
     /// <summary>
-    /// Stores rooms, members, messages and read state in SQLite or PostgreSQL through ChatKit's own
+    /// Stores rooms, members, messages, read state and the key directory in SQLite or PostgreSQL through ChatKit's own
     /// <see cref="ChatKitDbContext"/>. Options come from configuration section <c>ChatKit:Storage</c>, then
     /// <paramref name="configure"/>, and are validated at start. Set <see cref="EfCoreStorageOptions.ApplyMigrationsAtStart"/>
     /// to have ChatKit create and upgrade its tables when the app starts.
@@ -45,6 +46,7 @@ public static class EfCoreStorageChatKitBuilderExtensions
             }
         });
         services.Replace(ServiceDescriptor.Singleton<IChatStore, EfCoreChatStore<ChatKitDbContext>>());
+        services.Replace(ServiceDescriptor.Singleton<IKeyDirectoryStore, EfCoreKeyDirectoryStore<ChatKitDbContext>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchemaMigrationService>());
         return builder;
     }
@@ -59,6 +61,7 @@ public static class EfCoreStorageChatKitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.Replace(ServiceDescriptor.Singleton<IChatStore, EfCoreChatStore<TContext>>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IKeyDirectoryStore, EfCoreKeyDirectoryStore<TContext>>());
         return builder;
     }
 }

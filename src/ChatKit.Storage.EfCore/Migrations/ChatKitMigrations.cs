@@ -32,5 +32,22 @@ internal static class ChatKitMigrations
                 "CREATE UNIQUE INDEX ux_chatkit_messages_cmid ON chatkit_messages (room_id, client_message_id)",
                 "CREATE INDEX ix_chatkit_messages_time ON chatkit_messages (room_id, sent_at_ms)",
             ]),
+
+        // End-to-end encryption: rooms say whether they are encrypted (rooms made before are not), and the key
+        // directory keeps each device's public keys. Key ids are uint32, stored as 64-bit integers.
+        new(
+            "0002_encryption",
+            Sqlite:
+            [
+                "ALTER TABLE chatkit_rooms ADD COLUMN encrypted INTEGER NOT NULL DEFAULT 0",
+                "CREATE TABLE chatkit_devices (user_id TEXT NOT NULL, device_id TEXT NOT NULL, signing_key BLOB NOT NULL, identity_key BLOB NOT NULL, identity_signature BLOB NOT NULL, signed_prekey_id INTEGER NOT NULL, signed_prekey BLOB NOT NULL, signed_prekey_signature BLOB NOT NULL, updated_at_ms INTEGER NOT NULL, PRIMARY KEY (user_id, device_id))",
+                "CREATE TABLE chatkit_one_time_prekeys (user_id TEXT NOT NULL, device_id TEXT NOT NULL, key_id INTEGER NOT NULL, public_key BLOB NOT NULL, PRIMARY KEY (user_id, device_id, key_id))",
+            ],
+            PostgreSql:
+            [
+                "ALTER TABLE chatkit_rooms ADD COLUMN encrypted boolean NOT NULL DEFAULT false",
+                "CREATE TABLE chatkit_devices (user_id varchar(128) NOT NULL, device_id varchar(64) NOT NULL, signing_key bytea NOT NULL, identity_key bytea NOT NULL, identity_signature bytea NOT NULL, signed_prekey_id bigint NOT NULL, signed_prekey bytea NOT NULL, signed_prekey_signature bytea NOT NULL, updated_at_ms bigint NOT NULL, PRIMARY KEY (user_id, device_id))",
+                "CREATE TABLE chatkit_one_time_prekeys (user_id varchar(128) NOT NULL, device_id varchar(64) NOT NULL, key_id bigint NOT NULL, public_key bytea NOT NULL, PRIMARY KEY (user_id, device_id, key_id))",
+            ]),
     ];
 }

@@ -23,4 +23,7 @@ public sealed class ChatRoomRow
 
     /// <summary>The sequence of the room's newest message: the counter every append increments in its transaction.</summary>
     public long LastSequence { get; set; }
+
+    /// <summary>Whether the room is end-to-end encrypted; set at creation, never changed.</summary>
+    public bool Encrypted { get; set; }
 }
