@@ -49,7 +49,7 @@ internal static class CrossNodeBenchmark
         {
             // A room is created with at most 100 members; the owner invites the rest.
             var owner = new ChatUser(members[0], members[0]);
-            var room = (await engine.CreateRoomAsync(owner, $"room {roomIds.Count}", "private", members.Skip(1).Take(99).ToList(), CancellationToken.None)).Id;
+            var room = (await engine.CreateRoomAsync(owner, $"room {roomIds.Count}", "private", members.Skip(1).Take(99).ToList(), encrypted: false, CancellationToken.None)).Id;
             foreach (var member in members.Skip(100))
             {
                 await engine.InviteAsync(owner, room, member, "member", CancellationToken.None);

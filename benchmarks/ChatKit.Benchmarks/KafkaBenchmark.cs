@@ -75,7 +75,7 @@ internal static class KafkaBenchmark
             for (var r = 0; r < Rooms; r++)
             {
                 var members = Enumerable.Range(0, senders).Where(s => s % Rooms == r).Select(s => $"u{s}").ToList();
-                rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, members, CancellationToken.None)).Id);
+                rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, members, encrypted: false, CancellationToken.None)).Id);
             }
 
             // The first round (untimed) waits out the writers' group join, compiles the hot paths and fills the caches.

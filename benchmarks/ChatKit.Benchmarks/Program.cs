@@ -7,9 +7,13 @@ using ChatKit.Benchmarks;
 //        [--history-room N] [--stores memory,sqlite,postgres] [--out docs/benchmarks.md]
 //    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- crossnode [--seconds N] [--loads 0.1,0.25,0.5] [--out docs/benchmarks.md]
 //    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- kafka [--sends N] [--senders N] [--seconds N] [--stores memory,postgres] [--out docs/benchmarks.md]
+//    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- e2e [--seconds N] [--out docs/benchmarks.md]
+//    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- vectors [--out tests/vectors/chatkit-e2e-v1.json]
 const string Usage = "usage: ChatKit.Benchmarks storage [--sends N] [--senders 32,256] [--history-room N] [--stores memory,sqlite,postgres] [--out FILE]\n" +
                      "       ChatKit.Benchmarks crossnode [--seconds N] [--loads 0.1,0.25,0.5] [--out FILE]\n" +
-                     "       ChatKit.Benchmarks kafka [--sends N] [--senders N] [--seconds N] [--stores memory,postgres] [--out FILE]";
+                     "       ChatKit.Benchmarks kafka [--sends N] [--senders N] [--seconds N] [--stores memory,postgres] [--out FILE]\n" +
+                     "       ChatKit.Benchmarks e2e [--seconds N] [--out FILE]\n" +
+                     "       ChatKit.Benchmarks vectors [--out tests/vectors/chatkit-e2e-v1.json]";
 var inv = CultureInfo.InvariantCulture;
 var output = Option("--out") ?? "docs/benchmarks.md";
 var machine = $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}. ";
@@ -23,6 +27,14 @@ switch (args.FirstOrDefault())
         return 0;
     case "kafka":
         await KafkaAsync();
+        return 0;
+    case "e2e":
+        EndToEnd();
+        return 0;
+    case "vectors":
+        var vectors = Option("--out") ?? VectorWriter.DefaultPath;
+        VectorWriter.Write(vectors);
+        Console.WriteLine($"Wrote {Path.GetFullPath(vectors)}");
         return 0;
     default:
         Console.Error.WriteLine(Usage);
@@ -103,6 +115,16 @@ async Task KafkaAsync()
     }
 
     Replace("kafka", "Through the Kafka message log", block.ToString());
+}
+
+void EndToEnd()
+{
+    var seconds = double.Parse(Option("--seconds") ?? "1", inv);
+    var block = new StringBuilder();
+    block.AppendLine(machine);
+    block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- e2e --seconds {seconds}`").AppendLine();
+    block.Append(EncryptionBenchmark.Run(TimeSpan.FromSeconds(seconds), Progress));
+    Replace("e2e", "End-to-end encryption: protocol cost against its primitives", block.ToString());
 }
 
 // The measured block replaces the one between its markers; the prose around it is kept. A new block goes at the end.

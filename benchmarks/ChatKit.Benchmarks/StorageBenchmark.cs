@@ -77,7 +77,7 @@ internal static class StorageBenchmark
 
         progress($"  history of a {historyRoomSize:N0}-message room");
         var owner = new ChatUser("owner", "Owner");
-        var big = (await engine.CreateRoomAsync(owner, "big", null, null, CancellationToken.None)).Id;
+        var big = (await engine.CreateRoomAsync(owner, "big", null, null, encrypted: false, CancellationToken.None)).Id;
         await seed(big);
         var random = new Random(42);
 
@@ -97,7 +97,7 @@ internal static class StorageBenchmark
         {
             // Sender s sends to rooms (s + k * senders) % Rooms; those are the rooms it is a member of.
             var members = Enumerable.Range(0, senders).Where(s => Enumerable.Range(0, Rooms).Any(k => (s + (k * senders)) % Rooms == r)).Select(s => $"u{s}").ToList();
-            rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, members, CancellationToken.None)).Id);
+            rooms.Add((await engine.CreateRoomAsync(new ChatUser("owner", "Owner"), $"room {r}", null, members, encrypted: false, CancellationToken.None)).Id);
         }
 
         // A first round, not timed, compiles the hot paths and fills pools and caches.

@@ -158,6 +158,11 @@ public sealed class DeviceKeys
         DateTimeOffset createdAt)
     {
         var signed = signedPreKeys.Select(k => (k.Key, k.Pair, createdAt.ToUnixTimeMilliseconds())).ToList();
+        if (signed.Count == 0)
+        {
+            throw new ArgumentException("A device has at least one signed prekey.", nameof(signedPreKeys));
+        }
+
         var oneTime = new SortedDictionary<uint, EcKeyPair>(oneTimePreKeys.ToDictionary(k => k.Id, k => k.Pair));
         var next = Math.Max(signed.Max(k => k.Key.Id), oneTime.Count == 0 ? 0 : oneTime.Keys.Max()) + 1;
         return new DeviceKeys(identity, signing, identityPair, signed, oneTime, next);
