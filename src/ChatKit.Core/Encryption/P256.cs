@@ -15,8 +15,9 @@ internal static class P256
 
     public static EcKeyPair Generate()
     {
-        using var key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        return FromParameters(key.ExportParameters(includePrivateParameters: true));
+        // The new key object stays with the pair: a generated ratchet key is used for an ECDH right away.
+        var key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        return FromParameters(key.ExportParameters(includePrivateParameters: true), key);
     }
 
     /// <summary>The key pair of a private scalar (used for known-answer vectors and stored state).</summary>
@@ -47,42 +48,44 @@ internal static class P256
     public static byte[] Agree(EcKeyPair own, ReadOnlySpan<byte> peerPublicKey)
     {
         using var peer = ImportDh(peerPublicKey);
-        using var mine = ECDiffieHellman.Create(own.Parameters());
-        return mine.DeriveRawSecretAgreement(peer.PublicKey);
+        return own.Agreement.DeriveRawSecretAgreement(peer.PublicKey);
     }
 
-    public static byte[] Sign(EcKeyPair own, ReadOnlySpan<byte> data)
-    {
-        using var key = ECDsa.Create(own.Parameters());
-        return key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-    }
+    public static byte[] Sign(EcKeyPair own, ReadOnlySpan<byte> data) =>
+        own.Signer.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
     public static bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        if (signature.Length != SignatureLength)
-        {
-            return false;
-        }
+        using var key = ImportVerifier(publicKey);
+        return Verify(key, data, signature);
+    }
 
-        ECDsa key;
+    public static bool Verify(ECDsa key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        signature.Length == SignatureLength && key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+
+    /// <summary>A public key as an ECDSA key for verifying, checked to be on the curve.</summary>
+    public static ECDsa ImportVerifier(ReadOnlySpan<byte> publicKey)
+    {
+        var parameters = PublicParameters(publicKey);
         try
         {
-            key = ECDsa.Create(PublicParameters(publicKey));
+            return ECDsa.Create(parameters);
         }
         catch (CryptographicException ex)
         {
             throw new EncryptionException(EncryptionErrorCodes.InvalidKey, "The signing key is not a point on P-256.", ex);
         }
-
-        using (key)
-        {
-            return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        }
     }
 
     public static void VerifyOrThrow(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, string what)
     {
-        if (!Verify(publicKey, data, signature))
+        using var key = ImportVerifier(publicKey);
+        VerifyOrThrow(key, data, signature, what);
+    }
+
+    public static void VerifyOrThrow(ECDsa key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, string what)
+    {
+        if (!Verify(key, data, signature))
         {
             throw new EncryptionException(EncryptionErrorCodes.BadSignature, $"The signature on the {what} does not verify.");
         }
@@ -125,13 +128,13 @@ internal static class P256
         return parameters;
     }
 
-    private static EcKeyPair FromParameters(ECParameters parameters)
+    private static EcKeyPair FromParameters(ECParameters parameters, ECDiffieHellman? agreement = null)
     {
         var publicKey = new byte[PublicKeyLength];
         publicKey[0] = 0x04;
         Pad(parameters.Q.X!).CopyTo(publicKey, 1);
         Pad(parameters.Q.Y!).CopyTo(publicKey, 33);
-        return new EcKeyPair(Pad(parameters.D!), publicKey);
+        return new EcKeyPair(Pad(parameters.D!), publicKey, agreement);
     }
 
     private static byte[] Pad(byte[] value)

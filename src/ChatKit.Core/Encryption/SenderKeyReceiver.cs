@@ -8,11 +8,13 @@ namespace ChatKit.Encryption;
 /// <see cref="RatchetSession.MaxSkip"/> ahead, <see cref="RatchetSession.MaxSkippedKeys"/> in all). A message that
 /// does not decrypt leaves the receiver exactly as it was. Not thread-safe.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The verifying key lives as long as the receiver; its native key is freed by its SafeHandle when the receiver is collected.")]
 public sealed class SenderKeyReceiver
 {
     private const byte StateVersion = 1;
 
     private readonly byte[] _signingKey;
+    private readonly ECDsa _verifier;
     private readonly List<(uint Iteration, byte[] MessageKey)> _skipped;
     private byte[] _chain;
     private uint _iteration;
@@ -24,6 +26,7 @@ public sealed class SenderKeyReceiver
         _iteration = iteration;
         _chain = chain;
         _signingKey = signingKey;
+        _verifier = P256.ImportVerifier(signingKey);
         _skipped = skipped;
     }
 
@@ -47,7 +50,6 @@ public sealed class SenderKeyReceiver
 
         var receiver = new SenderKeyReceiver(reader.Text(), reader.Fixed(SenderKeyChain.KeyIdLength), reader.UInt32(), reader.Fixed(Kdf.KeyLength), reader.Fixed(P256.PublicKeyLength), []);
         reader.End();
-        P256.Validate(receiver._signingKey);
         return receiver;
     }
 
@@ -74,7 +76,7 @@ public sealed class SenderKeyReceiver
             throw new EncryptionException(EncryptionErrorCodes.UnknownSenderKey, "The message uses another sender key than this one.");
         }
 
-        P256.VerifyOrThrow(_signingKey, signed.Span, message.Span[^P256.SignatureLength..], "group message");
+        P256.VerifyOrThrow(_verifier, signed.Span, message.Span[^P256.SignatureLength..], "group message");
         var reader = new WireReader(signed, "sender key message");
         reader.Fixed(2 + SenderKeyChain.KeyIdLength);
         var iteration = reader.UInt32();
