@@ -180,6 +180,47 @@ public sealed class EncryptionTests : IDisposable
         Assert.Equal(10 + EndToEndEncryption.OneTimePreKeyBatch, await alice.E2e.ReplenishAsync());
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task The_decrypting_event_stream_gives_text_leaves_out_key_messages_and_reports_what_it_cannot_read()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await EncryptedDevice.StartAsync(server, "alice", "d1", _folder);
+        await using var bobClient = new ChatClient(new ChatClientOptions { ServerUri = server.WebSocketUri, AccessTokenProvider = _ => ValueTask.FromResult<string?>("bob") });
+        await bobClient.ConnectAsync();
+        using var bob = await EndToEndEncryption.StartAsync(bobClient, "bob", "d1", new FileEncryptionStateStore(Path.Combine(_folder, "bob")));
+        using var stop = new CancellationTokenSource();
+        var seen = System.Threading.Channels.Channel.CreateUnbounded<ChatEvent>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var chatEvent in bob.ReadEventsAsync(stop.Token))
+            {
+                await seen.Writer.WriteAsync(chatEvent);
+            }
+        });
+        var room = await alice.Client.CreateEncryptedRoomAsync("stream", ["bob"]);
+
+        await alice.E2e.SendAsync(room, "in clear for bob");
+        await alice.Client.SendAsync(room.Id, EncryptedBody.Prefix + "AAAA");
+
+        var messages = new List<ChatEvent>();
+        while (messages.Count < 2)
+        {
+            var next = await seen.Reader.ReadAsync(stop.Token);
+            if (next is MessageEvent or UndecryptableMessageEvent)
+            {
+                messages.Add(next);
+            }
+        }
+
+        var text = Assert.IsType<MessageEvent>(messages[0]);
+        Assert.Equal(("in clear for bob", 2L), (text.Message.Body, text.Message.Seq));
+        var unreadable = Assert.IsType<UndecryptableMessageEvent>(messages[1]);
+        Assert.Equal(EncryptionErrorCodes.Malformed, unreadable.Error.Code);
+        Assert.Equal(3, unreadable.Message.Seq);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

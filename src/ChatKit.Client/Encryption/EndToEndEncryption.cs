@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using ChatKit.Encryption;
 using ChatKit.Keys;
@@ -113,6 +114,11 @@ public sealed class EndToEndEncryption : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_time.GetUtcNow() - _device.SignedPreKeyCreatedAt > SignedPreKeyLifetime)
+            {
+                await PublishAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var targets = await TargetsAsync(room.Id, cancellationToken).ConfigureAwait(false);
             string body;
             if (string.Equals(room.Kind, "direct", StringComparison.Ordinal))
@@ -206,6 +212,54 @@ public sealed class EndToEndEncryption : IDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The client's event stream with encryption handled: a message of an encrypted room comes with its text as
+    /// <see cref="MessageInfo.Body"/>, messages that only carry keys are left out, a message this device cannot read
+    /// comes as <see cref="UndecryptableMessageEvent"/>, and <see cref="KeysLowEvent"/> for this device uploads more
+    /// one-time prekeys before it is passed on. Read events either here or from <see cref="ChatClient.ReadEventsAsync"/>,
+    /// not both.
+    /// </summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    public async IAsyncEnumerable<ChatEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var chatEvent in _client.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            switch (chatEvent)
+            {
+                case MessageEvent { Message: var message } when message.Body.StartsWith(EncryptedBody.Prefix, StringComparison.Ordinal):
+                    string? text;
+                    EncryptionException? error = null;
+                    try
+                    {
+                        text = await DecryptAsync(message, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (EncryptionException ex)
+                    {
+                        text = null;
+                        error = ex;
+                    }
+
+                    if (error is not null)
+                    {
+                        yield return new UndecryptableMessageEvent(message, error);
+                    }
+                    else if (text is not null)
+                    {
+                        yield return new MessageEvent(new MessageInfo { Room = message.Room, Seq = message.Seq, Cmid = message.Cmid, Sender = message.Sender, Body = text, SentAt = message.SentAt });
+                    }
+
+                    break;
+                case KeysLowEvent low when string.Equals(low.Device, DeviceId, StringComparison.Ordinal):
+                    await ReplenishAsync(cancellationToken).ConfigureAwait(false);
+                    yield return low;
+                    break;
+                default:
+                    yield return chatEvent;
+                    break;
+            }
         }
     }
 

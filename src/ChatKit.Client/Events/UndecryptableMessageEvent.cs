@@ -1,0 +1,12 @@
+using ChatKit.Encryption;
+using ChatKit.Protocol;
+
+namespace ChatKit.Client;
+
+/// <summary>
+/// An encrypted message this device cannot read (from <see cref="EndToEndEncryption.ReadEventsAsync"/>): not meant for
+/// it, altered, replayed, or from a sender key it never got. Show it as such; nothing else changed.
+/// </summary>
+/// <param name="Message">The message, with its encrypted body.</param>
+/// <param name="Error">Why it cannot be read; <see cref="EncryptionException.Code"/> is one of <see cref="EncryptionErrorCodes"/>.</param>
+public sealed record UndecryptableMessageEvent(MessageInfo Message, EncryptionException Error) : ChatEvent;
