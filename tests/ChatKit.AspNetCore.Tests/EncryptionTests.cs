@@ -215,10 +215,76 @@ public sealed class EncryptionTests : IDisposable
         var text = Assert.IsType<MessageEvent>(messages[0]);
         Assert.Equal(("in clear for bob", 2L), (text.Message.Body, text.Message.Seq));
         var unreadable = Assert.IsType<UndecryptableMessageEvent>(messages[1]);
-        Assert.Equal(EncryptionErrorCodes.Malformed, unreadable.Error.Code);
+        Assert.Equal(EncryptionErrorCodes.Malformed, Assert.IsType<EncryptionException>(unreadable.Error).Code);
         Assert.Equal(3, unreadable.Message.Seq);
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_message_moved_to_another_room_or_relabelled_is_refused_and_still_reads_where_it_was_sent()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await EncryptedDevice.StartAsync(server, "alice", "d1", _folder);
+        await using var bob = await EncryptedDevice.StartAsync(server, "bob", "d1", _folder);
+        var direct = await alice.Client.OpenEncryptedDirectAsync("bob");
+        var group = await alice.Client.CreateEncryptedRoomAsync("elsewhere", ["bob"]);
+        await alice.E2e.SendAsync(direct, "yes");
+        await bob.Events.WaitUntilAsync(_ => bob.Events.Messages(direct.Id).Count == 1);
+        var original = bob.Events.Messages(direct.Id)[0];
+        var envelope = EncryptedEnvelope.Parse(original.Body);
+
+        var moved = new MessageInfo { Room = group.Id, Seq = 9, Cmid = original.Cmid, Sender = original.Sender, Body = original.Body, SentAt = original.SentAt };
+        var relabelled = new MessageInfo { Room = direct.Id, Seq = original.Seq, Cmid = original.Cmid, Sender = original.Sender, Body = (envelope with { Kind = EnvelopeKind.Keys }).ToBody(), SentAt = original.SentAt };
+
+        Assert.Equal(EncryptionErrorCodes.Malformed, (await Assert.ThrowsAsync<EncryptionException>(() => bob.E2e.DecryptAsync(moved))).Code);
+        Assert.Equal(EncryptionErrorCodes.Malformed, (await Assert.ThrowsAsync<EncryptionException>(() => bob.E2e.DecryptAsync(relabelled))).Code);
+        Assert.Equal("yes", await bob.E2e.DecryptAsync(original));
+        Assert.Equal(EncryptionErrorCodes.Replayed, (await Assert.ThrowsAsync<EncryptionException>(() => bob.E2e.DecryptAsync(original))).Code);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_handshake_from_a_device_the_directory_does_not_list_is_refused()
+    {
+        await using var server = await ChatTestServer.StartAsync();
+        await using var alice = await EncryptedDevice.StartAsync(server, "alice", "d1", _folder);
+        await using var bob = await EncryptedDevice.StartAsync(server, "bob", "d1", _folder);
+        var direct = await alice.Client.OpenEncryptedDirectAsync("bob");
+        await bob.Events.WaitUntilAsync(all => all.OfType<RoomAddedEvent>().Any(e => e.Info.Id == direct.Id));
+
+        // What a server could make: a device of "alice" with keys of its own, and a handshake with Bob's public bundle.
+        var forged = DeviceKeys.Create("alice", "evil", TimeProvider.System);
+        using var carolHttp = Http(server, "carol");
+        using var response = await carolHttp.PostAsync("chat/keys/users/bob/devices/d1/bundle", null);
+        var bundle = KeyWire.FromInfo((await response.Content.ReadFromJsonAsync<PreKeyBundleInfo>(Json))!);
+        var handshake = RatchetSession.Initiate(forged, bundle).Encrypt([1, 0, 0, .. "hi"u8]);
+        var body = new EncryptedEnvelope(EnvelopeKind.Direct, "evil", [new EnvelopeEntry("bob", "d1", handshake)], []).ToBody();
+        var sent = await alice.Client.SendAsync(direct.Id, body);
+        await bob.Events.WaitUntilAsync(_ => bob.Events.Messages(direct.Id).Any(m => m.Seq == sent.Seq));
+
+        var refused = await Assert.ThrowsAsync<EncryptionException>(() => bob.E2e.DecryptAsync(bob.Events.Messages(direct.Id).Single(m => m.Seq == sent.Seq)));
+        Assert.Equal(EncryptionErrorCodes.UnknownDevice, refused.Code);
+        Assert.Equal(await alice.E2e.GetSafetyNumberAsync("bob"), await bob.E2e.GetSafetyNumberAsync("alice"));
+    }
+
+    [Fact(Timeout = 10_000)]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_file_state_store_keeps_entries_with_long_names_readable_by_their_owner_only()
+    {
+        var folder = Path.Combine(_folder, "store");
+        var store = new FileEncryptionStateStore(folder);
+        var longName = "session/128:" + new string('u', 128) + "/64:" + new string('d', 64);
+
+        await store.SaveAsync(longName, [1, 2, 3], CancellationToken.None);
+        await store.SaveAsync(longName, [4, 5], CancellationToken.None);
+        await store.SaveAsync("device", [6], CancellationToken.None);
+
+        Assert.Equal([4, 5], await store.LoadAsync(longName, CancellationToken.None));
+        Assert.Equal([6], await store.LoadAsync("device", CancellationToken.None));
+        Assert.Null(await store.LoadAsync("missing", CancellationToken.None));
+        Assert.Equal(2, Directory.GetFiles(folder).Length);
+        Assert.All(Directory.GetFiles(folder), file => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

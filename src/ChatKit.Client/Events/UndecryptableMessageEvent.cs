@@ -8,5 +8,5 @@ namespace ChatKit.Client;
 /// it, altered, replayed, or from a sender key it never got. Show it as such; nothing else changed.
 /// </summary>
 /// <param name="Message">The message, with its encrypted body.</param>
-/// <param name="Error">Why it cannot be read; <see cref="EncryptionException.Code"/> is one of <see cref="EncryptionErrorCodes"/>.</param>
-public sealed record UndecryptableMessageEvent(MessageInfo Message, EncryptionException Error) : ChatEvent;
+/// <param name="Error">Why it cannot be read: an <see cref="EncryptionException"/> (its <see cref="EncryptionException.Code"/> is one of <see cref="EncryptionErrorCodes"/>), or the failure of the key directory or the state store while reading it (nothing was kept; it may decrypt on a later try).</param>
+public sealed record UndecryptableMessageEvent(MessageInfo Message, Exception Error) : ChatEvent;

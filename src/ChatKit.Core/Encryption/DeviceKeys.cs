@@ -12,12 +12,22 @@ public sealed class DeviceKeys
     /// <summary>How many replaced signed prekeys are kept for handshakes still in flight.</summary>
     public const int KeptSignedPreKeys = 2;
 
+    /// <summary>
+    /// The most one-time prekeys whose private halves are kept; past it the lowest ids (the oldest, which the directory
+    /// hands out first) go, so keys claimed by handshakes that never arrive do not pile up.
+    /// </summary>
+    public const int MaxOneTimePreKeys = 1000;
+
+    /// <summary>How many answered handshakes are remembered per signed prekey, to refuse a replayed one; the oldest go first.</summary>
+    public const int RememberedHandshakes = 5000;
+
     private const byte StateVersion = 1;
 
     private readonly EcKeyPair _signing;
     private readonly EcKeyPair _identity;
     private readonly List<(SignedPreKey Key, EcKeyPair Pair, long CreatedAtMs)> _signedPreKeys;
     private readonly SortedDictionary<uint, EcKeyPair> _oneTimePreKeys;
+    private readonly Dictionary<uint, List<byte[]>> _answered = [];
     private uint _nextPreKeyId;
 
     private DeviceKeys(
@@ -107,6 +117,13 @@ public sealed class DeviceKeys
             writer.UInt32(id).Fixed(pair.PrivateKey);
         }
 
+        writer.UInt32((uint)_answered.Count);
+        foreach (var (id, handshakes) in _answered.OrderBy(a => a.Key))
+        {
+            writer.UInt32(id).UInt32((uint)handshakes.Count);
+            handshakes.ForEach(h => writer.Fixed(h));
+        }
+
         return writer.ToArray();
     }
 
@@ -139,13 +156,32 @@ public sealed class DeviceKeys
             oneTime[reader.UInt32()] = P256.FromPrivate(reader.Fixed(32));
         }
 
+        var answered = new Dictionary<uint, List<byte[]>>();
+        for (var count = reader.UInt32(); count > 0; count--)
+        {
+            var id = reader.UInt32();
+            var handshakes = new List<byte[]>();
+            for (var n = reader.UInt32(); n > 0; n--)
+            {
+                handshakes.Add(reader.Fixed(HandshakeIdLength));
+            }
+
+            answered[id] = handshakes;
+        }
+
         reader.End();
         if (signed.Count == 0 || !identity.SigningKey.AsSpan().SequenceEqual(signing.PublicKey) || !identity.IdentityKey.AsSpan().SequenceEqual(identityPair.PublicKey))
         {
             throw reader.Malformed();
         }
 
-        return new DeviceKeys(identity, signing, identityPair, signed, oneTime, nextId);
+        var keys = new DeviceKeys(identity, signing, identityPair, signed, oneTime, nextId);
+        foreach (var (id, handshakes) in answered)
+        {
+            keys._answered[id] = handshakes;
+        }
+
+        return keys;
     }
 
     /// <summary>A device from given parts, signatures included (known-answer vectors: ECDSA signatures are randomized).</summary>
@@ -172,8 +208,37 @@ public sealed class DeviceKeys
     {
         var id = _nextPreKeyId++;
         _oneTimePreKeys[id] = pair;
+        while (_oneTimePreKeys.Count > MaxOneTimePreKeys)
+        {
+            var oldest = _oneTimePreKeys.First();
+            CryptographicOperations.ZeroMemory(oldest.Value.PrivateKey);
+            _oneTimePreKeys.Remove(oldest.Key);
+        }
+
         return new OneTimePreKey(id, pair.PublicKey);
     }
+
+    /// <summary>Whether a handshake with this base key was already answered under the signed prekey (a replay).</summary>
+    internal bool Answered(uint signedPreKeyId, byte[] baseKey) =>
+        _answered.TryGetValue(signedPreKeyId, out var handshakes) && handshakes.Exists(h => h.AsSpan().SequenceEqual(HandshakeId(baseKey)));
+
+    internal void RememberAnswered(uint signedPreKeyId, byte[] baseKey)
+    {
+        if (!_answered.TryGetValue(signedPreKeyId, out var handshakes))
+        {
+            _answered[signedPreKeyId] = handshakes = [];
+        }
+
+        handshakes.Add(HandshakeId(baseKey));
+        if (handshakes.Count > RememberedHandshakes)
+        {
+            handshakes.RemoveAt(0);
+        }
+    }
+
+    private const int HandshakeIdLength = 16;
+
+    private static byte[] HandshakeId(byte[] baseKey) => SHA256.HashData(baseKey)[..HandshakeIdLength];
 
     internal void AddSignedPreKey(EcKeyPair pair, DateTimeOffset now)
     {
@@ -183,6 +248,7 @@ public sealed class DeviceKeys
         if (_signedPreKeys.Count > KeptSignedPreKeys + 1)
         {
             CryptographicOperations.ZeroMemory(_signedPreKeys[^1].Pair.PrivateKey);
+            _answered.Remove(_signedPreKeys[^1].Key.Id);
             _signedPreKeys.RemoveAt(_signedPreKeys.Count - 1);
         }
     }

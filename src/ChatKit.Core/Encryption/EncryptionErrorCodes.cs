@@ -24,6 +24,9 @@ public static class EncryptionErrorCodes
     /// <summary>The message needs a one-time or signed prekey this device no longer has.</summary>
     public const string UnknownPreKey = "unknown_prekey";
 
+    /// <summary>A handshake comes from a device the key directory does not list for its user with those keys.</summary>
+    public const string UnknownDevice = "unknown_device";
+
     /// <summary>A group message uses a sender key this device has not received.</summary>
     public const string UnknownSenderKey = "unknown_sender_key";
 }

@@ -99,20 +99,45 @@ public sealed class RatchetSession
     }
 
     /// <summary>
-    /// Answers a prekey message from a device that started a session with this one: checks the sender's identity,
-    /// makes this side of the session and decrypts the message. The one-time prekey it used is deleted from
-    /// <paramref name="own"/> (save it afterwards). Nothing changes when it throws.
+    /// Answers a prekey message from a device that started a session with this one: <see cref="Open"/>, then
+    /// <see cref="AcceptedHandshake.Complete"/> at once. Nothing changes when it throws.
     /// </summary>
     public static (RatchetSession Session, byte[] Plaintext) Accept(DeviceKeys own, ReadOnlyMemory<byte> preKeyMessage)
     {
+        var accepted = Open(own, preKeyMessage);
+        accepted.Complete();
+        return (accepted.Session, accepted.Plaintext);
+    }
+
+    /// <summary>
+    /// Checks a prekey message from a device that started a session with this one (the initiator's identity
+    /// signature; that <paramref name="own"/> has not answered this handshake already, which would make it a replay),
+    /// makes this side of the session and decrypts the message, without changing <paramref name="own"/>. Call
+    /// <see cref="AcceptedHandshake.Complete"/> once the caller has checked the result (and before saving
+    /// <paramref name="own"/>): it deletes the one-time prekey the handshake used and remembers the handshake.
+    /// </summary>
+    public static AcceptedHandshake Open(DeviceKeys own, ReadOnlyMemory<byte> preKeyMessage)
+    {
         ArgumentNullException.ThrowIfNull(own);
-        return AcceptWith(own, preKeyMessage, P256.Generate);
+        return OpenWith(own, preKeyMessage, P256.Generate);
     }
 
     internal static (RatchetSession Session, byte[] Plaintext) AcceptWith(DeviceKeys own, ReadOnlyMemory<byte> preKeyMessage, Func<EcKeyPair> newKeyPair)
     {
+        var accepted = OpenWith(own, preKeyMessage, newKeyPair);
+        accepted.Complete();
+        return (accepted.Session, accepted.Plaintext);
+    }
+
+    internal static AcceptedHandshake OpenWith(DeviceKeys own, ReadOnlyMemory<byte> preKeyMessage, Func<EcKeyPair> newKeyPair)
+    {
         var handshake = ReadPreKeyMessage(preKeyMessage);
         handshake.Initiator.Verify();
+        if (own.Answered(handshake.SignedPreKeyId, handshake.BaseKey))
+        {
+            throw new EncryptionException(EncryptionErrorCodes.Replayed, "This handshake was already answered: the prekey message is a replay.");
+        }
+
         var signedPreKey = own.SignedPreKeyPair(handshake.SignedPreKeyId);
         List<byte[]> outputs =
         [
@@ -130,13 +155,23 @@ public sealed class RatchetSession
             NewKeyPair = newKeyPair,
         };
         var plaintext = session.DecryptMessage(handshake.Message);
-        if (handshake.OneTimePreKeyId != 0)
+        return new AcceptedHandshake(session, plaintext, () =>
         {
-            own.ForgetOneTimePreKey(handshake.OneTimePreKeyId);
-        }
+            if (handshake.OneTimePreKeyId != 0)
+            {
+                own.ForgetOneTimePreKey(handshake.OneTimePreKeyId);
+            }
 
-        return (session, plaintext);
+            own.RememberAnswered(handshake.SignedPreKeyId, handshake.BaseKey);
+        });
     }
+
+    /// <summary>
+    /// The initiator's identity as a prekey message states it (not yet checked: check it against the sender the server
+    /// names and the key directory before <see cref="Accept"/>), or null for an ordinary message.
+    /// </summary>
+    public static DeviceIdentityKey? PreKeyMessageInitiator(ReadOnlyMemory<byte> message) =>
+        message.Length > 0 && message.Span[0] == PreKeyMessageKind ? ReadPreKeyMessage(message).Initiator : null;
 
     /// <summary>The base key of a prekey message (to find the session it belongs to), or null for an ordinary message.</summary>
     public static byte[]? PreKeyMessageBaseKey(ReadOnlyMemory<byte> message) =>

@@ -121,6 +121,47 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public void A_replayed_handshake_without_a_one_time_prekey_is_refused_until_its_signed_prekey_is_gone()
+    {
+        var bob = New("bob");
+        var message = RatchetSession.Initiate(New("alice"), Bundle(bob, withOneTimePreKey: false)).Encrypt(Text("once"));
+        Assert.Equal("once", Read(RatchetSession.Accept(bob, message).Plaintext));
+        var restored = DeviceKeys.Import(bob.Export());
+
+        Assert.Equal(EncryptionErrorCodes.Replayed, Assert.Throws<EncryptionException>(() => RatchetSession.Accept(bob, message)).Code);
+        Assert.Equal(EncryptionErrorCodes.Replayed, Assert.Throws<EncryptionException>(() => RatchetSession.Accept(restored, message)).Code);
+    }
+
+    [Fact]
+    public void An_opened_handshake_changes_the_device_only_when_completed()
+    {
+        var bob = New("bob");
+        var message = RatchetSession.Initiate(New("alice"), Bundle(bob)).Encrypt(Text("checked first"));
+        var before = bob.Export();
+
+        var opened = RatchetSession.Open(bob, message);
+
+        Assert.Equal("checked first", Read(opened.Plaintext));
+        Assert.Equal(before, bob.Export());
+        opened.Complete();
+        Assert.Equal(0, bob.OneTimePreKeyCount);
+        Assert.Equal(EncryptionErrorCodes.Replayed, Assert.Throws<EncryptionException>(() => RatchetSession.Open(bob, message)).Code);
+    }
+
+    [Fact]
+    public void A_device_keeps_at_most_max_one_time_prekeys_dropping_the_oldest()
+    {
+        var bob = New("bob");
+        var first = bob.GenerateOneTimePreKeys(DeviceKeys.MaxOneTimePreKeys)[0];
+        var message = RatchetSession.Initiate(New("alice"), new PreKeyBundle(bob.Identity, bob.SignedPreKey, first)).Encrypt(Text("late"));
+
+        bob.GenerateOneTimePreKeys(10);
+
+        Assert.Equal(DeviceKeys.MaxOneTimePreKeys, bob.OneTimePreKeyCount);
+        Assert.Equal(EncryptionErrorCodes.UnknownPreKey, Assert.Throws<EncryptionException>(() => RatchetSession.Accept(bob, message)).Code);
+    }
+
+    [Fact]
     public void A_handshake_without_a_one_time_prekey_works()
     {
         var bob = New("bob");
