@@ -19,6 +19,8 @@ missing=()
 # librdkafka (the Kafka client's native library, see scripts/librdkafka-redist.sh) and kcat, an outside consumer.
 [ -f /usr/lib/x86_64-linux-gnu/librdkafka.so.1 ] || missing+=(librdkafka1)
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+# The browser client builds and tests with Node (20.10 or later, for its WebSocket) and npm.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing: ${missing[*]}; run this script as root once so it can apt-get install them." >&2
@@ -55,8 +57,19 @@ dotnet test ChatKit.sln -c Release --no-build -m:1 --nologo \
   --logger "trx" --results-directory "$results" \
   --blame-hang --blame-hang-timeout 5m || status=$?
 
-# Sum the per-assembly counts from the TRX files into one closing line.
-passed=0; failed=0; skipped=0
+# The browser client (clients/js): its build and Node's test runner against the real sample server.
+js_status=0
+(cd clients/js && npm ci --no-audit --no-fund --loglevel=error && npm test --silent) >"$results/js.log" 2>&1 || js_status=$?
+grep -E '^# (tests|pass|fail|skipped)' "$results/js.log" | sed 's/^/clients\/js: /'
+if [ "$js_status" -ne 0 ]; then
+  cat "$results/js.log" >&2
+  status=$js_status
+fi
+
+# Sum the per-assembly counts from the TRX files (and the client's TAP summary) into one closing line.
+passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/js.log"); passed=${passed:-0}
+failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/js.log"); failed=${failed:-0}
+skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$results/js.log"); skipped=${skipped:-0}
 for trx in "$results"/*.trx; do
   [ -e "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
