@@ -21,6 +21,8 @@ missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 # The browser client builds and tests with Node (20.10 or later, for its WebSocket) and npm.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing: ${missing[*]}; run this script as root once so it can apt-get install them." >&2

@@ -1,16 +1,31 @@
-// ChatKit sample page: a plain-JS client of the chatkit.v1 protocol (docs/protocol.md).
-// All state lives in `state`; render* functions redraw parts of the page from it.
-// Security: names, room names and bodies come from other users. They only ever reach the DOM as
-// text (text nodes / textContent), never as HTML.
+// ChatKit sample page, built on the browser client @chatkit/client (clients/js). The sample's build copies the
+// client's bundle to lib/chatkit.js; ChatClient speaks the protocol (docs/protocol.md): it connects with the token,
+// reconnects with backoff and resumes every room, retries sends with the same cmid and keeps the connection alive.
+// This file keeps the page's state in `state` and redraws parts of the page from it with the render* functions.
+// Security: names, room names and bodies come from other users. They only ever reach the DOM as text (text nodes /
+// textContent), never as HTML.
 
 const KEYS = { session: 'chatkit.session', resume: 'chatkit.resume', outbox: 'chatkit.outbox', open: 'chatkit.open' };
 const PAGE = 50;                 // messages per history page
-const TYPING_EVERY_MS = 2000;    // send `typing` at most this often while the user types
-const MAX_BACKOFF_MS = 10000;
-const PING_EVERY_MS = 30000;     // also refreshes People (presence events only cover shared rooms)
-const PING_TIMEOUT_MS = 10000;
-const narrow = matchMedia('(max-width: 720px)');
+const TYPING_IDLE_MS = 5000;     // no keystroke for this long: tell the others we stopped typing
+const PEOPLE_EVERY_MS = 5000;    // People is refreshed this often (presence events only cover shared rooms)
+const PEOPLE_LIMIT = 50;         // the server's most users.search results
+const RETRY_MAX_MS = 10000;      // the page's own retries of a first connection that failed
+const QUIET = new Set(['not_connected', 'connection_lost', 'timeout']); // background requests while offline
+const RETRYABLE = new Set(['connection_failed', 'connection_lost', 'timeout', 'unavailable', 'internal_error', 'rate_limited']);
+const narrow = matchMedia('(max-width: 600px)');
 const $ = (id) => document.getElementById(id);
+
+let ChatClient;
+try {
+  ({ ChatClient } = await import('./lib/chatkit.js'));
+} catch (err) {
+  const fatal = $('fatal');
+  fatal.textContent = 'The chat client lib/chatkit.js could not be loaded. Build the sample (dotnet build ' +
+    'samples/ChatKit.Samples.Web), which builds clients/js and copies it to wwwroot/lib.';
+  fatal.hidden = false;
+  throw err;
+}
 
 let state = freshState();
 
@@ -19,17 +34,17 @@ function freshState(session = null) {
   for (const item of outbox) if (item.status === 'sending') item.status = 'queued';
   return {
     session,                          // { token, user, name }
-    ws: null, ready: false,           // ready: the welcome arrived on this socket
-    wasConnected: false, retryMs: 500, retryTimer: 0, pingTimer: 0,
-    nextId: 1, inflight: new Map(),   // request id -> { resolve, reject }
+    client: null,                     // the ChatClient of this session
+    everConnected: false,
+    retryMs: 500, retryTimer: 0,      // the page's retries while the first connection fails
+    peopleTimer: 0,
     limits: { maxMessageBytes: 16384, typingTtlMs: 6000 },
     rooms: new Map(), openRoom: null, // room id -> RoomInfo + { messages: Map(seq -> Message), ... }
-    users: new Map(), people: [], publicRooms: [],
-    resume: session ? load(KEYS.resume, {}) : {}, // room -> highest seq seen, sent in hello.resume
+    users: new Map(), people: [], peopleFull: false, publicRooms: [],
     outbox,                           // sends without a seq yet: { cmid, room, body, status, createdAt }
     typing: new Map(),                // room -> Map(user -> expiry timer)
-    readers: new Map(),               // room -> Map(user -> read seq), from other users' receipts
-    typingSentAt: 0, typingRoom: null,
+    readers: new Map(),               // room -> Map(user -> read seq), from members.list and receipt events
+    typingSentAt: 0, typingRoom: null, typingIdleTimer: 0,
   };
 }
 
@@ -41,8 +56,16 @@ function load(key, fallback) {
 function save(key, value) {
   try { sessionStorage.setItem(key, JSON.stringify(value)); } catch { /* storage full/blocked: memory still works */ }
 }
+// The client's resume positions survive a reload, so the next connection gets exactly what this page missed.
 let resumeTimer = 0;
-function saveResume() { clearTimeout(resumeTimer); resumeTimer = setTimeout(() => save(KEYS.resume, state.resume), 300); }
+function saveResume() {
+  clearTimeout(resumeTimer);
+  resumeTimer = setTimeout(saveResumeNow, 300);
+}
+function saveResumeNow() {
+  clearTimeout(resumeTimer);
+  if (state.session && state.client) save(KEYS.resume, state.client.positions);
+}
 function saveOutbox() {
   save(KEYS.outbox, state.outbox.map(({ cmid, room, body, createdAt, status }) => ({ cmid, room, body, createdAt, status })));
 }
@@ -66,6 +89,7 @@ function h(tag, props = {}, ...children) {
 const me = () => state.session?.user;
 const currentRoom = () => state.rooms.get(state.openRoom) || null;
 const nameOf = (id) => state.users.get(id)?.name || id;
+const connected = () => state.client?.state === 'connected';
 
 function rememberUser(u) {
   if (!u || !u.user) return;
@@ -101,18 +125,28 @@ function ago(iso) {
   return 'on ' + fmt(fullFmt, iso);
 }
 
-// ---------- toasts ----------
+// ---------- toasts (every error shows its code) ----------
 
 function toast(text, kind = 'error', code) {
   const el = h('div', { class: `toast ${kind}`, testid: 'toast', role: kind === 'error' ? 'alert' : 'status',
     dataset: { code }, onclick: () => el.remove() }, text);
   $('toasts').append(el);
-  setTimeout(() => el.classList.add('leaving'), 5000);
-  setTimeout(() => el.remove(), 5400);
+  setTimeout(() => el.classList.add('leaving'), 6000);
+  setTimeout(() => el.remove(), 6400);
 }
-const toastError = (err) => toast(`${err.code || 'error'}: ${err.message || 'Something went wrong.'}`, 'error', err.code);
-// Background requests (receipts, typing, pings) fail harmlessly while offline: only report real errors.
-const quietError = (err) => { if (err.code !== 'offline' && err.code !== 'disconnected') toastError(err); };
+const toastError = (err) => toast(`${err?.code || 'error'}: ${err?.message || 'Something went wrong.'}`, 'error', err?.code);
+// Background requests (receipts, typing, refreshes) fail harmlessly while offline: only report real errors.
+const quietError = (err) => { if (!QUIET.has(err?.code)) toastError(err); };
+
+// The session's client; requests made while it (re)connects wait for the connection.
+function api() {
+  if (!state.client) throw Object.assign(new Error('Not signed in.'), { code: 'not_connected' });
+  return state.client;
+}
+// Runs a user action; any error goes to a toast. Returns the result, or undefined on failure.
+async function act(fn) {
+  try { return await fn(api()); } catch (err) { toastError(err); return undefined; }
+}
 
 // ---------- rendering (batched: many events in a row cause one redraw) ----------
 
@@ -166,8 +200,8 @@ function presenceDot(userId) {
     dataset: { online, user: userId }, title, role: 'img', 'aria-label': title });
 }
 
-function typingNames(roomId) {
-  return [...(state.typing.get(roomId)?.keys() || [])].map(nameOf);
+function typingUsers(roomId) {
+  return [...(state.typing.get(roomId)?.keys() || [])];
 }
 
 function renderRoomList() {
@@ -180,14 +214,14 @@ function renderRoomList() {
 const activity = (room) => room.last?.sentAt || room.createdAt || '';
 
 function roomItem(room) {
-  const typers = typingNames(room.id);
+  const typers = typingUsers(room.id).map(nameOf);
   const direct = room.kind === 'direct';
   let sub = direct ? 'Direct message' : room.visibility === 'private' ? 'Private room' : 'Public room';
   if (room.last) sub = (room.last.sender === me() ? 'You: ' : direct ? '' : nameOf(room.last.sender) + ': ') + room.last.body;
   if (typers.length) sub = typers.length === 1 ? `${typers[0]} is typing…` : 'Several people are typing…';
   const unread = room.unread || 0;
   return h('li', { class: `room-item${room.id === state.openRoom ? ' active' : ''}${unread ? ' has-unread' : ''}`,
-    testid: 'room-item', dataset: { roomId: room.id, kind: room.kind } },
+    testid: 'room-item', dataset: { roomId: room.id, kind: room.kind, unread } },
   h('button', { type: 'button', class: 'item-btn', onclick: () => openRoom(room.id), 'aria-current': room.id === state.openRoom ? 'true' : null },
     avatar(direct ? room.peer : room.id, room.name, direct ? room.peer : null),
     h('span', { class: 'item-main' },
@@ -215,8 +249,9 @@ function renderPeople() {
         avatar(id, nameOf(id), id),
         h('span', { class: 'item-main' },
           h('span', { class: 'item-name', testid: 'person-name' }, nameOf(id)),
-          h('span', { class: 'item-sub' }, presenceText(id)))))));
+          h('span', { class: 'item-sub' }, `${id} · ${presenceText(id)}`))))));
   $('people-empty').hidden = ids.length > 0;
+  $('people-more').hidden = !state.peopleFull;
 }
 
 function renderHeader() {
@@ -225,13 +260,14 @@ function renderHeader() {
   $('room-view').hidden = !room;
   document.body.classList.toggle('show-chat', !!room);
   $('me-name').textContent = state.session?.name || '';
+  $('current-user').textContent = me() || '';
   const meAvatar = $('me-avatar');
   meAvatar.textContent = initials(state.session?.name);
   meAvatar.style.setProperty('--hue', String(hue(me())));
   if (!room) return;
-  $('room-title').textContent = room.name || room.id;
+  $('conversation-title').textContent = room.name || room.id;
   const count = room.members ? room.members.size : null;
-  $('room-subtitle').textContent = room.kind === 'direct' ? presenceText(room.peer)
+  $('room-subtitle').textContent = room.kind === 'direct' ? `${room.peer} · ${presenceText(room.peer)}`
     : `${room.visibility === 'private' ? 'Private' : 'Public'} room${count != null ? ` · ${count} member${count === 1 ? '' : 's'}` : ''}`;
   $('members-toggle').textContent = count != null ? `Members (${count})` : 'Members';
 }
@@ -257,7 +293,7 @@ function renderMembers() {
   $('members-note').textContent = room.kind === 'direct' ? 'Direct conversations have fixed members.'
     : room.role === 'owner' ? 'You own this room, so you cannot leave it.' : '';
   $('known-users').replaceChildren(...[...state.users.values()]
-    .filter((u) => !room.members?.has(u.user)).map((u) => h('option', { value: u.user }, u.name || u.user)));
+    .filter((u) => u.user !== me() && !room.members?.has(u.user)).map((u) => h('option', { value: u.user }, u.name || u.user)));
 }
 function canRemove(room, m) {
   if (room.kind !== 'group' || m.user === me() || m.role === 'owner') return false;
@@ -265,12 +301,17 @@ function canRemove(room, m) {
 }
 
 function renderTyping() {
-  const names = state.openRoom ? typingNames(state.openRoom) : [];
-  const el = $('typing');
-  el.hidden = names.length === 0;
-  el.textContent = names.length === 1 ? `${names[0]} is typing…`
+  const users = state.openRoom ? typingUsers(state.openRoom) : [];
+  const names = users.map(nameOf);
+  const el = $('typing-indicator');
+  el.hidden = users.length === 0;
+  el.dataset.users = users.join(' ');
+  const text = names.length === 1 ? `${names[0]} is typing…`
     : names.length === 2 ? `${names[0]} and ${names[1]} are typing…`
       : names.length ? 'Several people are typing…' : '';
+  // The ids too (for screen readers and tests), where they differ from the names shown.
+  const ids = users.filter((u) => nameOf(u) !== u);
+  el.replaceChildren(text, ids.length ? h('span', { class: 'visually-hidden' }, ` (${ids.join(', ')})`) : '');
 }
 
 const sortedMessages = (room) => [...room.messages.values()].sort((a, b) => a.seq - b.seq);
@@ -289,15 +330,17 @@ function renderMessages(anchor) {
   if (!room.loaded && !messages.length) nodes.push(h('div', { class: 'history-status' }, 'Loading messages…'));
   else if (room.loadingOlder) nodes.push(h('div', { class: 'history-status', testid: 'history-loading' }, 'Loading older messages…'));
   else if (room.loaded && !room.hasMore) {
-    nodes.push(h('div', { class: 'history-status' }, messages.length ? 'This is the beginning of the conversation.' : 'No messages yet. Say hello!'));
+    nodes.push(h('div', { class: 'history-status', testid: 'history-start' },
+      messages.length ? 'This is the beginning of the conversation.' : 'No messages yet. Say hello!'));
   }
   let lastOwn = null;
   for (const m of messages) if (m.sender === me()) lastOwn = m;
   let prev = null;
   for (const m of messages) {
     if (!prev || dayLabel(prev.sentAt) !== dayLabel(m.sentAt)) nodes.push(h('div', { class: 'day' }, dayLabel(m.sentAt)));
-    nodes.push(messageNode(m, prev));
-    if (m === lastOwn) nodes.push(readReceiptNode(room, m));
+    const node = messageNode(m, prev);
+    if (m.sender === me()) node.append(readReceiptNode(room, m, m === lastOwn));
+    nodes.push(node);
     prev = m;
   }
   for (const item of state.outbox) {
@@ -305,7 +348,7 @@ function renderMessages(anchor) {
     nodes.push(pendingNode(item, prev));
     prev = { sender: me(), sentAt: item.createdAt };
   }
-  list.replaceChildren(...nodes.filter(Boolean));
+  list.replaceChildren(...nodes);
   if (anchor === 'bottom' || (anchor !== 'prepend' && wasAtBottom)) list.scrollTop = list.scrollHeight;
   else if (anchor === 'prepend') list.scrollTop = list.scrollHeight - fromBottom;
   else list.scrollTop = top;
@@ -331,17 +374,20 @@ function pendingNode(item, prev) {
     ? h('div', { class: 'msg-status' }, `Not sent${item.error ? ` (${item.error})` : ''} · `,
       h('button', { type: 'button', class: 'link', testid: 'message-retry', onclick: () => { item.status = 'queued'; trySend(item); } }, 'Retry'), ' · ',
       h('button', { type: 'button', class: 'link', testid: 'message-discard', onclick: () => discardSend(item) }, 'Discard'))
-    : h('div', { class: 'msg-status' }, state.ready ? 'Sending…' : 'Waiting for connection…'));
+    : h('div', { class: 'msg-status' }, connected() ? 'Sending…' : 'Waiting for connection…'));
   return el;
 }
 
-// "Read by …" under the last own message, from the members' read positions and their receipts since.
-function readReceiptNode(room, lastOwn) {
-  const names = [...(state.readers.get(room.id) || [])]
-    .filter(([user, seq]) => user !== me() && seq >= lastOwn.seq).map(([user]) => nameOf(user));
-  if (!names.length) return null;
-  const text = names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} others`;
-  return h('div', { class: 'read-receipt', testid: 'read-receipt' }, `Read by ${text}`);
+// Under each own message: "Seen" once another member's read position (members.list, then receipt events) reached
+// it; in a group "Seen by …". Shown under the latest own message only; the others keep it for tests and a11y tools.
+function readReceiptNode(room, m, latest) {
+  const readers = [...(state.readers.get(room.id) || [])].filter(([user, seq]) => user !== me() && seq >= m.seq).map(([user]) => user);
+  const names = readers.map(nameOf);
+  const text = !readers.length ? 'Sent'
+    : room.kind === 'direct' ? 'Seen'
+      : `Seen by ${names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} others`}`;
+  return h('div', { class: `read-receipt${latest ? ' latest' : ''}${readers.length ? ' seen' : ''}`, testid: 'read-receipt',
+    dataset: { readers: readers.join(' ') } }, text);
 }
 
 function afterMessagesRendered() {
@@ -349,122 +395,142 @@ function afterMessagesRendered() {
   if (!room) return;
   if (isAtBottom(list)) $('new-messages').hidden = true;
   // A short first page may not fill the pane, so no scroll event would ever ask for more.
-  if (room.loaded && room.hasMore && list.scrollHeight <= list.clientHeight + 80) loadOlder(room);
+  if (room.loaded && room.hasMore && list.clientHeight && list.scrollHeight <= list.clientHeight + 80) loadOlder(room);
   scheduleReceipt();
 }
 
-// ---------- connection ----------
+// ---------- connection (ChatClient) ----------
 
-function connect() {
-  clearTimeout(state.retryTimer);
-  if (!state.session || state.ws) return;
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const url = `${scheme}//${location.host}/chat?access_token=${encodeURIComponent(state.session.token)}`;
-  setStatus('Connecting…');
-  let ws;
-  try { ws = new WebSocket(url, 'chatkit.v1'); } catch { scheduleReconnect(); return; }
-  let opened = false;
-  state.ws = ws;
-  ws.onopen = () => { opened = true; sendHello(ws); };
-  ws.onmessage = (e) => onFrame(ws, e.data);
-  ws.onclose = (e) => onClose(ws, e.code, opened);
-}
-
-async function sendHello(ws) {
-  try {
-    onWelcome(await request('hello', { resume: state.resume }, true));
-  } catch (err) {
-    quietError(err);
-    if (ws === state.ws) dropSocket(ws);
-  }
-}
-
-// Sends a request; resolves with its reply, rejects with its error frame (or a local offline error).
-function request(type, fields = {}, beforeWelcome = false) {
-  const ws = state.ws;
-  if (!ws || ws.readyState !== WebSocket.OPEN || (!state.ready && !beforeWelcome)) {
-    return Promise.reject({ code: 'offline', message: 'Not connected; try again in a moment.' });
-  }
-  const id = String(state.nextId++);
-  return new Promise((resolve, reject) => {
-    state.inflight.set(id, { resolve, reject });
-    ws.send(JSON.stringify({ type, id, ...fields }));
+function startClient(resume = load(KEYS.resume, {})) {
+  const client = new ChatClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/chat`,
+    token: () => state.session?.token,   // asked again before every reconnection
+    resume,                              // positions saved by this tab before a reload
   });
+  state.client = client;
+  // Events of a client this page replaced (sign-out, "Retry now") are ignored.
+  const on = (type, handler) => client.on(type, (e) => {
+    if (state.client !== client) return;
+    try { handler(e); } catch (err) { console.error('ChatKit: event handler failed', type, e, err); }
+  });
+  on('state', onStateChange);
+  on('message', onMessageEvent);
+  on('typing', onTypingEvent);
+  on('receipt', onReceiptEvent);
+  on('presence', (p) => { rememberUser(p); refresh({ people: true, rooms: true, header: true, members: true }); });
+  on('room.added', (e) => { upsertRoom(e.info); refresh({ rooms: true, publicRooms: true }); });
+  on('room.removed', (e) => dropRoom(e.room, e.reason));
+  on('member.joined', (e) => {
+    rememberUser({ user: e.member.user, name: e.member.name });
+    state.rooms.get(e.room)?.members?.set(e.member.user, e.member);
+    if (!state.people.includes(e.member.user)) refreshPeople(); // someone new: People is stale
+    refresh({ header: true, members: true, people: true });
+  });
+  on('member.left', (e) => {
+    state.rooms.get(e.room)?.members?.delete(e.user);
+    state.readers.get(e.room)?.delete(e.user);
+    clearTyper(e.room, e.user);
+    refresh({ header: true, members: true, messages: e.room === state.openRoom });
+  });
+  on('error', toastError); // an error the server sent about no request
+  connectClient();
 }
 
-function onFrame(ws, data) {
-  if (ws !== state.ws) return;
-  let frame;
-  try { frame = JSON.parse(data); } catch { return; }
-  if (!frame || typeof frame !== 'object') return;
-  if (frame.type === 'reply' || frame.type === 'error') {
-    const pending = frame.re != null ? state.inflight.get(frame.re) : null;
-    if (pending) {
-      state.inflight.delete(frame.re);
-      (frame.type === 'reply' ? pending.resolve : pending.reject)(frame);
-    } else if (frame.type === 'error') toastError(frame);
+function connectClient() {
+  clearTimeout(state.retryTimer);
+  // The 'state' events report the outcome: 'connected' with the welcome, or 'closed' with the error.
+  state.client?.connect().catch(() => {});
+}
+
+function onStateChange({ state: s, welcome, error }) {
+  switch (s) {
+    case 'connecting':
+      setStatus(state.everConnected ? 'Reconnecting…' : 'Connecting…', 'connecting');
+      break;
+    case 'connected':
+      onWelcome(welcome);
+      break;
+    case 'reconnecting':
+      // ChatClient reconnects by itself, with backoff, and resumes every room; requests and sends wait meanwhile.
+      showReconnecting(error);
+      break;
+    case 'closed':
+      if (error) onConnectionFailed(error);
+      break;
+  }
+}
+
+function showReconnecting(error) {
+  $('connection-error').hidden = true;
+  $('reconnecting-banner').hidden = false;
+  $('reconnecting-text').textContent = error ? `Reconnecting… (${error.code})` : 'Reconnecting…';
+  setStatus('Offline', 'offline');
+  clearAllTyping();
+  refresh({ messages: true }); // pending messages now say "Waiting for connection…"
+}
+
+// The client gave up (or a first connection failed): it does so only for errors retrying would not change, except
+// that a first connect() is one attempt; the page retries those itself so that a server still starting is waited for.
+function onConnectionFailed(error) {
+  stopTyping(false);
+  if (error.code === 'unauthenticated') {
+    signOut(`Your session has expired or is no longer valid (${error.code}). Please sign in again.`);
     return;
   }
-  const handler = eventHandlers[frame.type];
-  if (!handler) { console.debug('ChatKit: ignoring event', frame.type); return; } // newer server: fine
-  try { handler(frame); } catch (err) { console.error('ChatKit: event handler failed', frame, err); }
-}
-
-function onClose(ws, code, opened) {
-  if (ws !== state.ws) return; // an old socket, or we closed it on purpose (sign-out)
-  state.ws = null;
-  state.ready = false;
-  clearInterval(state.pingTimer);
-  const inflight = [...state.inflight.values()];
-  state.inflight.clear();
-  for (const p of inflight) p.reject({ code: 'disconnected', message: 'The connection was lost.' });
-  clearAllTyping();
-  if (code === 4002) toast('The server does not speak chatkit.v1.', 'error', 'unsupported_protocol');
+  if (RETRYABLE.has(error.code)) {
+    showReconnecting(error);
+    const delay = state.retryMs * (0.5 + Math.random() / 2);
+    state.retryMs = Math.min(state.retryMs * 2, RETRY_MAX_MS);
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(connectClient, delay);
+    return;
+  }
+  $('reconnecting-banner').hidden = true;
+  $('connection-error-text').textContent = `Disconnected: ${error.code}: ${error.message}`;
+  $('connection-error').hidden = false;
+  setStatus('Offline', 'offline');
+  toastError(error);
   refresh({ messages: true });
-  // A refused handshake (e.g. HTTP 401) looks like any network failure to a browser; ask over HTTP.
-  if (!opened) checkSessionThenRetry(); else scheduleReconnect();
 }
 
-// Ends a socket now, without waiting for a closing handshake that may never come.
-function dropSocket(ws) {
-  ws.onclose = ws.onmessage = null;
-  try { ws.close(); } catch { /* already closed */ }
-  onClose(ws, 0, true);
+// "Retry now" while reconnecting: a new client, resuming from where this one was, connects at once.
+function restartClient() {
+  const old = state.client;
+  if (!old || old.state === 'connected' || old.state === 'connecting') return;
+  startClient(stopClient());
 }
 
-async function checkSessionThenRetry() {
-  const token = state.session?.token;
-  try {
-    const res = await fetch('/chat/rooms', { headers: { Authorization: `Bearer ${token}` } });
-    if (res.status === 401 && state.session?.token === token) { signOut('Your session has expired. Please sign in again.'); return; }
-  } catch { /* server unreachable: just retry */ }
-  if (state.session?.token === token) scheduleReconnect();
-}
-
-function scheduleReconnect() {
-  if (!state.session) return;
-  const delay = state.retryMs;
-  state.retryMs = Math.min(state.retryMs * 2, MAX_BACKOFF_MS);
-  $('reconnecting-banner').hidden = false;
-  $('reconnecting-text').textContent = `Reconnecting… (next try in ${delay < 1000 ? delay + ' ms' : Math.round(delay / 1000) + ' s'})`;
-  setStatus('Offline');
+// Closes the session's client and returns its resume positions. Its waiting sends fail with not_connected and stay
+// queued in the outbox for the next client, which sends them with the same cmid.
+function stopClient() {
+  const old = state.client;
+  if (!old) return load(KEYS.resume, {});
+  const resume = old.positions;
+  save(KEYS.resume, resume);
+  state.client = null;
   clearTimeout(state.retryTimer);
-  state.retryTimer = setTimeout(connect, delay);
+  clearInterval(state.peopleTimer);
+  state.retryMs = 500;
+  stopTyping(false);
+  clearAllTyping();
+  void old.close();
+  return resume;
 }
 
-function setStatus(text) {
+function setStatus(text, status) {
   const el = $('connection-status');
   el.textContent = text;
-  el.dataset.status = text === 'Online' ? 'online' : 'offline';
+  el.dataset.status = status;
 }
 
 function onWelcome(w) {
-  const first = !state.wasConnected;
-  state.ready = true;
-  state.wasConnected = true;
+  const first = !state.everConnected;
+  state.everConnected = true;
   state.retryMs = 500;
+  clearTimeout(state.retryTimer);
   $('reconnecting-banner').hidden = true;
-  setStatus('Online');
+  $('connection-error').hidden = true;
+  setStatus('Online', 'online');
   Object.assign(state.limits, w.limits || {});
   state.session = { ...state.session, user: w.user, name: w.name };
   save(KEYS.session, state.session);
@@ -474,39 +540,30 @@ function onWelcome(w) {
   const ids = new Set(rooms.map((r) => r.id));
   for (const id of [...state.rooms.keys()]) if (!ids.has(id)) dropRoom(id); // left/removed while away
   for (const info of rooms) upsertRoom(info);
+  saveResume();
 
-  // Retry unconfirmed sends with their original cmid: the server stores each cmid once.
+  // Sends that could not go out (not connected, or a reload): the same cmid again, which the server stores once.
   for (const item of state.outbox) if (item.status === 'queued') trySend(item);
-  startPing();
   refreshPeople();
   refreshPublicRooms();
   refreshPresence([...state.rooms.values()].filter((r) => r.peer).map((r) => r.peer));
+  clearInterval(state.peopleTimer);
+  state.peopleTimer = setInterval(() => { if (document.visibilityState === 'visible' && connected()) refreshPeople(); }, PEOPLE_EVERY_MS);
 
   if (first) {
     const saved = load(KEYS.open, null); // reopen the room this tab showed before a reload
     if (saved && state.rooms.has(saved)) openRoom(saved);
   } else if (currentRoom()) {
     if (!currentRoom().loaded) loadNewest(currentRoom());
-    loadMembers(currentRoom()); // members may have changed while we were away
+    loadMembers(currentRoom()); // members and their read positions may have changed while we were away
   }
   refreshAll(first ? 'bottom' : true); // after a reconnect, keep the reader's scroll position
-}
-
-function startPing() {
-  clearInterval(state.pingTimer);
-  state.pingTimer = setInterval(() => {
-    const ws = state.ws;
-    if (!state.ready) return;
-    // A half-open connection never closes by itself: no pong in time means reconnect.
-    const timer = setTimeout(() => { if (ws === state.ws) dropSocket(ws); }, PING_TIMEOUT_MS);
-    request('ping').finally(() => clearTimeout(timer)).catch(() => {});
-    refreshPeople();
-  }, PING_EVERY_MS);
 }
 
 // ---------- rooms and messages ----------
 
 function upsertRoom(info) {
+  if (!info?.id) return null;
   let room = state.rooms.get(info.id);
   if (!room) {
     room = { messages: new Map(), loaded: false, hasMore: true, members: null, last: null, draft: '' };
@@ -514,8 +571,6 @@ function upsertRoom(info) {
   }
   Object.assign(room, info, { latestSeq: Math.max(room.latestSeq || 0, info.latestSeq || 0) });
   if (info.kind === 'direct' && info.peer) rememberUser({ user: info.peer, name: info.name });
-  // From now on this connection receives the room live; a later resume asks for what follows.
-  if (state.resume[info.id] == null) { state.resume[info.id] = info.latestSeq || 0; saveResume(); }
   return room;
 }
 
@@ -523,8 +578,7 @@ function dropRoom(id, reason) {
   const room = state.rooms.get(id);
   if (!room) return;
   state.rooms.delete(id);
-  delete state.resume[id];
-  saveResume();
+  saveResume(); // the client forgot the room's position
   state.readers.delete(id);
   for (const timer of state.typing.get(id)?.values() || []) clearTimeout(timer);
   state.typing.delete(id);
@@ -543,24 +597,21 @@ function addMessages(room, messages) {
   }
 }
 
-// Resume positions only move on `message` events and history pages: both mean every earlier
-// message was received. A send reply's seq does not (an earlier event may still be on its way).
-function rememberSeen(roomId, seq) {
-  if (seq > (state.resume[roomId] ?? -1)) { state.resume[roomId] = seq; saveResume(); }
-}
-
+// ChatClient delivers each message once, in order per room (also the ones missed while reconnecting).
 function onMessageEvent(m) {
   const room = state.rooms.get(m.room);
   if (!room) return;
-  const fresh = m.seq > (room.latestSeq || 0); // replays after a resume are already in welcome's unread
+  const fresh = m.seq > (room.latestSeq || 0); // replays after a resume are already in the welcome's unread
   addMessages(room, [m]);
-  rememberSeen(room.id, m.seq);
+  // A send marks the room read up to that message for its sender (docs/protocol.md), without a receipt event.
+  if (m.sender !== me()) noteReader(room.id, m.sender, m.seq);
+  saveResume();
   settleOutbox(m.cmid, m.sender);
   clearTyper(room.id, m.sender); // sending ends typing
   const open = room.id === state.openRoom;
   if (fresh) {
     room.latestSeq = m.seq;
-    if (m.sender === me()) { room.readSeq = Math.max(room.readSeq || 0, m.seq); room.unread = 0; } // send marks read
+    if (m.sender === me()) { room.readSeq = Math.max(room.readSeq || 0, m.seq); room.unread = 0; } // a send marks read
     else if (!isViewing(room)) room.unread = (room.unread || 0) + 1;
     if (open && m.sender !== me() && !isAtBottom($('message-list'))) $('new-messages').hidden = false;
   }
@@ -583,6 +634,8 @@ function openRoom(id) {
     $('new-messages').hidden = true;
     if (narrow.matches) toggleMembers(false);
   }
+  // On a phone the conversation is a view of its own: the browser's back gesture returns to the list.
+  if (narrow.matches && !history.state?.chatkitRoom) history.pushState({ chatkitRoom: true }, '');
   state.openRoom = id;
   save(KEYS.open, id);
   refresh({ rooms: true, header: true, members: true, typing: true, messages: 'bottom' });
@@ -601,31 +654,38 @@ function closeRoom() {
   refresh({ rooms: true, header: true, typing: true, messages: true });
 }
 
+function goBack() {
+  if (history.state?.chatkitRoom) history.back(); // popstate closes the room
+  else closeRoom();
+}
+
 async function loadNewest(room) {
-  if (room.loadingNewest) return;
+  if (room.loadingNewest || !state.client) return;
   room.loadingNewest = true;
   try {
-    const r = await request('history', { room: room.id, limit: PAGE });
-    const messages = r.messages || [];
-    addMessages(room, messages);
-    for (const m of messages) { rememberSeen(room.id, m.seq); room.latestSeq = Math.max(room.latestSeq || 0, m.seq); }
+    const page = await api().history(room.id, { limit: PAGE });
+    addMessages(room, page.messages);
+    for (const m of page.messages) room.latestSeq = Math.max(room.latestSeq || 0, m.seq);
     room.loaded = true;
-    room.hasMore = !!r.hasMore;
+    room.hasMore = page.hasMore;
+    saveResume(); // a page raises the client's position in the room
     refresh({ rooms: true, messages: room.id === state.openRoom ? 'bottom' : false });
   } catch (err) { quietError(err); } finally { room.loadingNewest = false; }
 }
 
+// Scrolling back: the page of messages just below the oldest one shown. Pages come in ascending order and the
+// cache is keyed by seq, so the list stays in order without duplicates.
 async function loadOlder(room) {
-  if (!state.ready || room.loadingOlder || !room.loaded || !room.hasMore) return;
+  if (!connected() || room.loadingOlder || !room.loaded || !room.hasMore) return;
   if (Date.now() < (room.olderRetryAt || 0)) return;
-  const lowest = room.messages.size ? Math.min(...room.messages.keys()) : 0;
+  const lowest = room.messages.size ? Math.min(...room.messages.keys()) : (room.latestSeq || 0) + 1;
   if (lowest <= 1) { room.hasMore = false; refresh({ messages: 'prepend' }); return; }
   room.loadingOlder = true;
   refresh({ messages: 'prepend' });
   try {
-    const r = await request('history', { room: room.id, before: lowest, limit: PAGE });
-    addMessages(room, r.messages || []);
-    room.hasMore = !!r.hasMore;
+    const page = await api().history(room.id, { before: lowest, limit: PAGE });
+    addMessages(room, page.messages);
+    room.hasMore = page.hasMore;
   } catch (err) {
     quietError(err);
     room.olderRetryAt = Date.now() + 5000; // the next scroll may retry; no tight retry loop
@@ -636,14 +696,13 @@ async function loadOlder(room) {
 }
 
 async function loadMembers(room) {
+  if (!state.client) return;
   try {
-    const r = await request('members.list', { room: room.id });
-    room.members = new Map((r.members || []).map((m) => [m.user, m]));
-    for (const m of r.members || []) rememberUser({ user: m.user, name: m.name });
-    // Members carry their read positions, so "Read by" survives a reload; receipt events keep it current.
-    let readers = state.readers.get(room.id);
-    if (!readers) state.readers.set(room.id, (readers = new Map()));
-    for (const m of r.members || []) if ((m.readSeq || 0) > (readers.get(m.user) || 0)) readers.set(m.user, m.readSeq);
+    const members = await api().listMembers(room.id);
+    room.members = new Map(members.map((m) => [m.user, m]));
+    for (const m of members) rememberUser({ user: m.user, name: m.name });
+    // Members carry their read positions, so "Seen" survives a reload; receipt events keep it current.
+    for (const m of members) if (m.readSeq) noteReader(room.id, m.user, m.readSeq);
     refreshPresence([...room.members.keys()].filter((u) => !('online' in (state.users.get(u) || {}))));
     if (room.id === state.openRoom) refresh({ header: true, members: true, messages: true });
   } catch (err) { quietError(err); }
@@ -658,13 +717,13 @@ function submitComposer(event) {
   if (!room || !body.trim()) return;
   const bytes = new TextEncoder().encode(body).length;
   if (bytes > state.limits.maxMessageBytes) {
-    toast(`That message is too long (${bytes} of ${state.limits.maxMessageBytes} bytes).`, 'error', 'message_too_large');
+    toast(`message_too_large: that message is ${bytes} bytes; the limit is ${state.limits.maxMessageBytes}.`, 'error', 'message_too_large');
     return;
   }
   box.value = '';
   room.draft = '';
   autosize();
-  state.typingSentAt = 0; // the server ends our typing indicator when the message arrives
+  stopTyping(false); // the server ends our typing indicator when the message arrives
   const item = { cmid: newCmid(), room: room.id, body, status: 'queued', createdAt: new Date().toISOString() };
   state.outbox.push(item);
   saveOutbox();
@@ -672,32 +731,34 @@ function submitComposer(event) {
   trySend(item);
 }
 
+// ChatClient.send waits for the connection and retries with the same cmid (lost connection, timeout, rate_limited,
+// unavailable); what still fails stays in the outbox, queued for the next connection or marked failed.
 function trySend(item) {
-  if (!state.ready || item.status !== 'queued') return; // otherwise the next welcome sends it
+  const client = state.client;
+  if (!client || item.status !== 'queued' || client.state === 'idle' || client.state === 'closed') return;
   item.status = 'sending';
-  request('send', { room: item.room, cmid: item.cmid, body: item.body })
-    .then((reply) => confirmSend(item, reply), (err) => sendFailed(item, err));
+  client.send(item.room, item.body, item.cmid)
+    .then((ack) => confirmSend(item, ack), (err) => sendFailed(item, err, client));
   refresh({ messages: item.room === state.openRoom });
 }
 
-function confirmSend(item, reply) {
+function confirmSend(item, ack) {
   settleOutbox(item.cmid, me());
-  const room = state.rooms.get(reply.room);
+  const room = state.rooms.get(ack.room);
   if (!room) return;
-  addMessages(room, [{ room: reply.room, seq: reply.seq, cmid: reply.cmid, sender: me(), body: item.body, sentAt: reply.sentAt }]);
-  room.latestSeq = Math.max(room.latestSeq || 0, reply.seq);
-  room.readSeq = Math.max(room.readSeq || 0, reply.seq); // a send marks the room read for the sender
+  addMessages(room, [{ room: ack.room, seq: ack.seq, cmid: ack.cmid, sender: me(), body: item.body, sentAt: ack.sentAt }]);
+  room.latestSeq = Math.max(room.latestSeq || 0, ack.seq);
+  room.readSeq = Math.max(room.readSeq || 0, ack.seq); // a send marks the room read for the sender
   if (room.readSeq >= room.latestSeq) room.unread = 0;
-  refresh({ rooms: true, messages: room.id === state.openRoom });
+  refresh({ rooms: true, messages: room.id === state.openRoom ? 'bottom' : false });
 }
 
-function sendFailed(item, err) {
+function sendFailed(item, err, client) {
   if (!state.outbox.includes(item)) return;
-  if (err.code === 'offline' || err.code === 'disconnected') {
-    item.status = 'queued'; // sent again after the next welcome
-  } else if (err.code === 'rate_limited' || err.code === 'unavailable') {
-    item.status = 'queued'; // nothing was stored: retrying the same cmid is safe
-    setTimeout(() => trySend(item), err.retryAfterMs || 2000);
+  if (QUIET.has(err.code)) {
+    item.status = 'queued'; // sent again (same cmid) after the next welcome
+    if (state.client !== client && state.client) trySend(item); // "Retry now" replaced the client
+    else if (connected()) setTimeout(() => trySend(item), 1000);
   } else {
     item.status = 'failed';
     item.error = err.code;
@@ -725,17 +786,23 @@ function discardSend(item) {
 function onComposerInput() {
   autosize();
   const room = currentRoom();
-  if (!room || !state.ready) return;
+  if (!room || !connected()) return;
   if (!$('composer').value.trim()) { stopTyping(); return; }
-  if (Date.now() - state.typingSentAt >= TYPING_EVERY_MS) {
+  // Repeated within the server's typingTtlMs while the user keeps typing.
+  const every = Math.max(1000, Math.min(2000, state.limits.typingTtlMs / 2));
+  if (state.typingRoom !== room.id || Date.now() - state.typingSentAt >= every) {
     state.typingSentAt = Date.now();
     state.typingRoom = room.id;
-    request('typing', { room: room.id, active: true }).catch(quietError);
+    api().typing(room.id, true).catch(quietError);
   }
+  clearTimeout(state.typingIdleTimer);
+  state.typingIdleTimer = setTimeout(() => stopTyping(), TYPING_IDLE_MS);
 }
 
-function stopTyping() {
-  if (state.typingSentAt && state.typingRoom) request('typing', { room: state.typingRoom, active: false }).catch(quietError);
+// tell: send `typing` inactive (not needed after a send: the server ends the indicator itself).
+function stopTyping(tell = true) {
+  clearTimeout(state.typingIdleTimer);
+  if (tell && state.typingSentAt && state.typingRoom && state.client) state.client.typing(state.typingRoom, false).catch(quietError);
   state.typingSentAt = 0;
   state.typingRoom = null;
 }
@@ -772,18 +839,34 @@ function autosize() {
   if (box.value && box.offsetParent) box.style.height = box.scrollHeight + box.offsetHeight - box.clientHeight + 'px';
 }
 
-// ---------- receipts ----------
+// ---------- read receipts ----------
 
+// At most one receipt per 250 ms (scrolling asks often), but never postponed further by more asking.
 let receiptTimer = 0;
-function scheduleReceipt() { clearTimeout(receiptTimer); receiptTimer = setTimeout(sendReadReceipt, 300); }
+function scheduleReceipt() {
+  receiptTimer ||= setTimeout(() => { receiptTimer = 0; sendReadReceipt(); }, 250);
+}
 
+// The newest message the reader can actually see (at least its top part is inside the message list).
+function lastShownSeq() {
+  const list = $('message-list');
+  const bottom = list.getBoundingClientRect().bottom;
+  const nodes = list.querySelectorAll('[data-testid="message"][data-seq]');
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const r = nodes[i].getBoundingClientRect();
+    if (r.height && r.top + Math.min(r.height, 24) <= bottom) return Number(nodes[i].dataset.seq);
+  }
+  return 0;
+}
+
+// Marks the open room read up to the newest message shown, while the page is visible.
 function sendReadReceipt() {
   const room = currentRoom();
-  if (!room || !state.ready || !room.messages.size || !isViewing(room)) return;
-  const seq = Math.max(...room.messages.keys());
-  if (seq <= Math.max(room.readSeq || 0, room.readSent || 0)) return;
+  if (!room || !connected() || !room.messages.size || document.visibilityState !== 'visible') return;
+  const seq = lastShownSeq();
+  if (!seq || seq <= Math.max(room.readSeq || 0, room.readSent || 0)) return;
   room.readSent = seq;
-  request('receipt', { room: room.id, seq, kind: 'read' })
+  api().receipt(room.id, seq, 'read')
     .then((r) => {
       room.readSeq = Math.max(room.readSeq || 0, r.readSeq || 0);
       room.unread = r.unread ?? 0;
@@ -802,95 +885,85 @@ function onReceiptEvent(e) {
     }
     return;
   }
-  let map = state.readers.get(e.room);
-  if (!map) state.readers.set(e.room, (map = new Map()));
-  if (e.seq > (map.get(e.user) || 0)) map.set(e.user, e.seq);
+  noteReader(room.id, e.user, e.seq);
   refresh({ messages: room.id === state.openRoom });
 }
 
-// ---------- other events ----------
-
-const eventHandlers = {
-  message: onMessageEvent,
-  typing: onTypingEvent,
-  receipt: onReceiptEvent,
-  'room.added': (e) => { if (e.info) { upsertRoom(e.info); refresh({ rooms: true, publicRooms: true }); } },
-  'room.removed': (e) => dropRoom(e.room, e.reason),
-  'member.joined': (e) => {
-    if (!e.member) return;
-    rememberUser({ user: e.member.user, name: e.member.name });
-    state.rooms.get(e.room)?.members?.set(e.member.user, e.member);
-    if (!state.people.includes(e.member.user)) refreshPeople(); // someone new: People is stale
-    refresh({ header: true, members: true, people: true });
-  },
-  'member.left': (e) => {
-    const room = state.rooms.get(e.room);
-    room?.members?.delete(e.user);
-    state.readers.get(e.room)?.delete(e.user);
-    clearTyper(e.room, e.user);
-    refresh({ header: true, members: true, messages: e.room === state.openRoom });
-  },
-  presence: (p) => { rememberUser(p); refresh({ people: true, rooms: true, header: true, members: true }); },
-};
+// Another member's read position: it only moves forward.
+function noteReader(roomId, user, seq) {
+  let map = state.readers.get(roomId);
+  if (!map) state.readers.set(roomId, (map = new Map()));
+  if (seq > (map.get(user) || 0)) map.set(user, seq);
+}
 
 // ---------- sidebar actions ----------
 
 let searchSeq = 0;
 async function refreshPeople() {
+  if (!state.client) return;
   const mine = ++searchSeq; // answers to older searches are dropped
   try {
-    const r = await request('users.search', { query: $('people-search').value.trim(), limit: 50 });
+    const users = await api().searchUsers($('people-search').value.trim(), PEOPLE_LIMIT);
     if (mine !== searchSeq) return;
-    for (const u of r.users || []) rememberUser(u);
-    state.people = (r.users || []).map((u) => u.user);
+    state.peopleFull = users.length >= PEOPLE_LIMIT;
+    for (const u of users) rememberUser(u);
+    state.people = users.map((u) => u.user);
     refresh({ people: true, rooms: true, header: true, members: true });
   } catch (err) { quietError(err); }
 }
 
 async function refreshPublicRooms() {
+  if (!state.client) return;
   try {
-    const r = await request('rooms.public', { limit: 50 });
-    state.publicRooms = r.rooms || [];
+    state.publicRooms = await api().publicRooms(50);
     refresh({ publicRooms: true });
   } catch (err) { quietError(err); }
 }
 
 async function refreshPresence(users) {
   const ids = [...new Set(users)].slice(0, 100);
-  if (!ids.length) return;
+  if (!ids.length || !state.client) return;
   try {
-    const r = await request('presence', { users: ids });
-    for (const p of r.presence || []) rememberUser(p);
+    for (const p of await api().presence(ids)) rememberUser(p);
     refresh({ people: true, rooms: true, header: true, members: true });
   } catch (err) { quietError(err); }
 }
 
-// Runs a user action; any error goes to a toast. Returns the reply or undefined.
-async function act(type, fields) {
-  try { return await request(type, fields); } catch (err) { toastError(err); return undefined; }
+function toggleNewRoom(show = $('new-room-form').hidden) {
+  $('new-room-form').hidden = !show;
+  $('new-room').setAttribute('aria-expanded', String(show));
+  if (show) $('new-room-name').focus();
 }
 
 async function createRoom(event) {
   event.preventDefault();
   const name = $('new-room-name').value.trim();
-  if (!name) return;
-  const r = await act('rooms.create', { name, visibility: $('new-room-visibility').value });
-  if (!r) return;
-  $('new-room-name').value = '';
-  $('new-room').open = false;
-  upsertRoom(r.info);
-  openRoom(r.info.id);
-  refreshPublicRooms();
+  if (!name) { $('new-room-name').focus(); return; }
+  const raw = $('new-room-members').value.split(',').map((s) => s.trim()).filter(Boolean);
+  $('new-room-create').disabled = true;
+  try {
+    const members = [...new Set(await Promise.all(raw.map((u) => resolveUser(u, true))))].filter((u) => u !== me());
+    const info = await act((c) => c.createRoom(name, { visibility: $('new-room-visibility').value, members }));
+    if (!info) return;
+    $('new-room-name').value = '';
+    $('new-room-members').value = '';
+    toggleNewRoom(false);
+    upsertRoom(info);
+    openRoom(info.id);
+    refreshPublicRooms();
+  } finally {
+    $('new-room-create').disabled = false;
+  }
 }
 
 async function joinRoom(id) {
-  const r = await act('rooms.join', { room: id });
-  if (r) { upsertRoom(r.info); openRoom(r.info.id); }
+  const info = await act((c) => c.joinRoom(id));
+  if (info) { upsertRoom(info); openRoom(info.id); }
 }
 
 async function openDirect(user) {
-  const r = await act('rooms.direct', { user });
-  if (r) { upsertRoom(r.info); openRoom(r.info.id); }
+  const info = await act((c) => c.openDirect(user));
+  if (info) { upsertRoom(info); openRoom(info.id); refresh({ rooms: true }); }
 }
 
 async function invite(event) {
@@ -899,35 +972,35 @@ async function invite(event) {
   const raw = $('invite-user').value.trim();
   if (!room || !raw) return;
   const user = await resolveUser(raw);
-  const fields = { room: room.id, user };
-  if (room.role === 'owner') fields.role = $('invite-role').value;
-  const r = await act('members.invite', fields);
-  if (!r) return;
+  const role = room.role === 'owner' ? $('invite-role').value : undefined;
+  const member = await act((c) => c.invite(room.id, user, role));
+  if (!member) return;
   $('invite-user').value = '';
-  rememberUser({ user: r.member.user, name: r.member.name });
-  room.members?.set(r.member.user, r.member);
-  toast(`${r.member.name || r.member.user} was added.`, 'info');
+  rememberUser({ user: member.user, name: member.name });
+  room.members?.set(member.user, member);
+  toast(`${member.name || member.user} was added.`, 'info');
   refresh({ header: true, members: true });
 }
 
-// Accepts a user id or a display name (case-insensitive); unknown names are looked up on the server.
-async function resolveUser(raw) {
+// Accepts a user id or a display name (case-insensitive); unknown names are looked up on the server. Unless `exact`,
+// a search with a single result (a prefix of one user's id or name) stands for that user.
+async function resolveUser(raw, exact = false) {
   if (state.users.has(raw)) return raw;
   const byName = (list) => list.find((u) => u.name?.toLowerCase() === raw.toLowerCase());
   const known = byName([...state.users.values()]);
   if (known) return known.user;
   try {
-    const r = await request('users.search', { query: raw, limit: 10 });
-    for (const u of r.users || []) rememberUser(u);
-    const found = byName(r.users || []) || (r.users?.length === 1 ? r.users[0] : null);
+    const users = await api().searchUsers(raw, 10);
+    for (const u of users) rememberUser(u);
+    const found = users.find((u) => u.user === raw) || byName(users) || (!exact && users.length === 1 ? users[0] : null);
     if (found) return found.user;
-  } catch { /* fall back to treating it as an id; the invite reports not_found */ }
+  } catch { /* fall back to treating it as an id; ChatKit accepts ids of users who never connected */ }
   return raw;
 }
 
 async function removeMember(room, user) {
   if (!confirm(`Remove ${nameOf(user)} from ${room.name}?`)) return;
-  if (await act('members.remove', { room: room.id, user }) === undefined) return;
+  if (await act((c) => c.removeMember(room.id, user).then(() => true)) !== true) return;
   room.members?.delete(user);
   refresh({ header: true, members: true });
 }
@@ -935,7 +1008,7 @@ async function removeMember(room, user) {
 async function leaveRoom() {
   const room = currentRoom();
   if (!room || !confirm(`Leave ${room.name}?`)) return;
-  if (await act('rooms.leave', { room: room.id }) === undefined) return;
+  if (await act((c) => c.leaveRoom(room.id).then(() => true)) !== true) return;
   dropRoom(room.id);
   refreshPublicRooms();
 }
@@ -947,22 +1020,27 @@ function toggleMembers(show = $('members-panel').hidden) {
 
 // ---------- sign-in / sign-out ----------
 
+// Development sign-in: POST /dev/signin {"name"} -> {"token","user","name"}; errors come as {"code","message"}.
 async function signIn(event) {
   event.preventDefault();
   const name = $('signin-name').value.trim();
   showSigninError('');
-  if (!name) { showSigninError('Please enter a display name.'); return; }
+  if (!name) { showSigninError('missing_field: Please enter a display name.'); return; }
   $('signin-submit').disabled = true;
   try {
     const res = await fetch('/dev/signin', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name }),
     });
     const body = await res.json().catch(() => ({}));
-    if (!res.ok || !body.token) { showSigninError(body.message || `Sign-in failed (HTTP ${res.status}).`); return; }
+    if (!res.ok || !body.token) {
+      showSigninError(`${body.code || `http_${res.status}`}: ${body.message || `Sign-in failed (HTTP ${res.status}).`}`);
+      return;
+    }
+    for (const key of Object.values(KEYS)) sessionStorage.removeItem(key); // another user's positions and outbox
     save(KEYS.session, body);
     enterApp(body);
   } catch {
-    showSigninError('Cannot reach the server. Is it running?');
+    showSigninError('connection_failed: Cannot reach the server. Is it running?');
   } finally {
     $('signin-submit').disabled = false;
   }
@@ -978,41 +1056,51 @@ function enterApp(session) {
   rememberUser({ user: session.user, name: session.name });
   $('signin-view').hidden = true;
   $('app-view').hidden = false;
+  setStatus('Connecting…', 'connecting');
   refreshAll();
-  connect();
+  startClient();
 }
 
 function signOut(notice = '') {
   const old = state;
-  state = freshState(); // old sockets and timers now see a different state and stay quiet
+  state = freshState(); // the old client's events now see another state and are ignored
   clearTimeout(old.retryTimer);
-  clearInterval(old.pingTimer);
-  clearAllTypingOf(old);
-  if (old.ws) { try { old.ws.close(1000); } catch { /* already closed */ } }
+  clearTimeout(old.typingIdleTimer);
+  clearInterval(old.peopleTimer);
+  for (const map of old.typing.values()) for (const t of map.values()) clearTimeout(t);
+  void old.client?.close();
   for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
   document.body.classList.remove('show-chat');
   document.title = 'ChatKit';
   $('app-view').hidden = true;
   $('signin-view').hidden = false;
   $('reconnecting-banner').hidden = true;
+  $('connection-error').hidden = true;
   $('composer').value = '';
+  toggleNewRoom(false);
   showSigninError(notice);
   $('signin-name').focus();
 }
-function clearAllTypingOf(s) { for (const map of s.typing.values()) for (const t of map.values()) clearTimeout(t); }
 
 // ---------- wiring ----------
 
 function start() {
   $('signin-form').addEventListener('submit', signIn);
   $('signout').addEventListener('click', () => signOut());
-  $('reconnect-now').addEventListener('click', () => { state.retryMs = 500; connect(); });
+  $('reconnect-now').addEventListener('click', () => {
+    if (state.client?.state === 'reconnecting') restartClient();
+    else { state.retryMs = 500; connectClient(); }
+  });
+  $('connection-retry').addEventListener('click', () => { $('connection-error').hidden = true; state.retryMs = 500; connectClient(); });
+  $('new-room').addEventListener('click', () => toggleNewRoom());
+  $('new-room-cancel').addEventListener('click', () => toggleNewRoom(false));
   $('new-room-form').addEventListener('submit', createRoom);
   $('public-refresh').addEventListener('click', refreshPublicRooms);
   let searchTimer = 0;
   $('people-search').addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(refreshPeople, 250); });
   $('people-search').addEventListener('focus', refreshPeople); // people who signed up since the last refresh
-  $('back').addEventListener('click', closeRoom);
+  $('back').addEventListener('click', goBack);
+  window.addEventListener('popstate', () => { if (state.openRoom && !history.state?.chatkitRoom) closeRoom(); });
   $('members-toggle').addEventListener('click', () => toggleMembers());
   $('members-close').addEventListener('click', () => toggleMembers(false));
   $('invite-form').addEventListener('submit', invite);
@@ -1027,13 +1115,27 @@ function start() {
     const room = currentRoom();
     if (!room) return;
     if (list.scrollTop < 80) loadOlder(room);
-    if (isAtBottom(list)) { $('new-messages').hidden = true; scheduleReceipt(); }
+    if (isAtBottom(list)) $('new-messages').hidden = true;
+    scheduleReceipt();
   });
   $('new-messages').addEventListener('click', () => { list.scrollTop = list.scrollHeight; });
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') scheduleReceipt(); });
-  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') toggleMembers(false); });
-  window.addEventListener('online', () => { if (state.session && !state.ws) { state.retryMs = 500; connect(); } });
-  window.addEventListener('pagehide', () => { if (state.session) save(KEYS.resume, state.resume); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    scheduleReceipt();
+    if (connected()) refreshPeople();
+  });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') { toggleMembers(false); toggleNewRoom(false); } });
+  // Back online: do not wait for the rest of the backoff.
+  window.addEventListener('online', () => { if (state.client?.state === 'reconnecting') restartClient(); });
+  // A page kept in the back/forward cache would stay online with a frozen connection: close it, and resume on return.
+  window.addEventListener('pagehide', (e) => {
+    saveResumeNow();
+    if (e.persisted && state.client) stopClient();
+  });
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted && state.session && !state.client) { setStatus('Reconnecting…', 'connecting'); startClient(); }
+  });
+  narrow.addEventListener('change', () => refresh({ messages: true }));
 
   const session = load(KEYS.session, null);
   if (session?.token) enterApp(session);
