@@ -8,11 +8,13 @@ using ChatKit.Benchmarks;
 //    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- crossnode [--seconds N] [--loads 0.1,0.25,0.5] [--out docs/benchmarks.md]
 //    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- kafka [--sends N] [--senders N] [--seconds N] [--stores memory,postgres] [--out docs/benchmarks.md]
 //    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- e2e [--seconds N] [--out docs/benchmarks.md]
+//    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- browser [--runs N] [--out docs/benchmarks.md]
 //    or: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- vectors [--out tests/vectors/chatkit-e2e-v1.json]
 const string Usage = "usage: ChatKit.Benchmarks storage [--sends N] [--senders 32,256] [--history-room N] [--stores memory,sqlite,postgres] [--out FILE]\n" +
                      "       ChatKit.Benchmarks crossnode [--seconds N] [--loads 0.1,0.25,0.5] [--out FILE]\n" +
                      "       ChatKit.Benchmarks kafka [--sends N] [--senders N] [--seconds N] [--stores memory,postgres] [--out FILE]\n" +
                      "       ChatKit.Benchmarks e2e [--seconds N] [--out FILE]\n" +
+                     "       ChatKit.Benchmarks browser [--runs N] [--out FILE]\n" +
                      "       ChatKit.Benchmarks vectors [--out tests/vectors/chatkit-e2e-v1.json]";
 var inv = CultureInfo.InvariantCulture;
 var output = Option("--out") ?? "docs/benchmarks.md";
@@ -30,6 +32,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "e2e":
         EndToEnd();
+        return 0;
+    case "browser":
+        await BrowserAsync();
         return 0;
     case "vectors":
         var vectors = Option("--out") ?? VectorWriter.DefaultPath;
@@ -125,6 +130,32 @@ void EndToEnd()
     block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- e2e --seconds {seconds}`").AppendLine();
     block.Append(EncryptionBenchmark.Run(TimeSpan.FromSeconds(seconds), Progress));
     Replace("e2e", "End-to-end encryption: protocol cost against its primitives", block.ToString());
+}
+
+async Task BrowserAsync()
+{
+    var runs = int.Parse(Option("--runs") ?? "20", inv);
+    var bundle = await BrowserBenchmark.MeasureBundleAsync(Progress);
+    var result = await BrowserBenchmark.MeasureFirstMessageAsync(runs, Progress);
+    var times = result.Warm.Select(r => r.FirstMessageMs).ToList();
+    var loaded = result.Warm.Select(r => r.DomContentLoadedMs).ToList();
+    const int Goal = 15 * 1024;
+
+    var block = new StringBuilder();
+    block.AppendLine(machine);
+    block.AppendLine(inv, $"Command: `dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- browser --runs {runs}`").AppendLine();
+    block.AppendLine("| bundle (`clients/js/dist/chatkit.js`) | bytes |");
+    block.AppendLine("|---|---:|");
+    block.AppendLine(inv, $"| minified | {bundle.Minified:N0} |");
+    block.AppendLine(inv, $"| gzipped (.NET `GZipStream`, `SmallestSize`) | {bundle.Gzipped:N0} |").AppendLine();
+    block.AppendLine(inv, $"The bundle has no encryption code (the client only passes the `encrypted` flag of `rooms.create` / `rooms.direct`), so this is the size without encryption: {bundle.Gzipped / 1024.0:F1} KiB gzipped, {(bundle.Gzipped <= Goal ? "under" : "over")} the goal of 15 KB (15,360 bytes). The client's own `npm run size` (clients/js) gzips with Node's zlib at level 9; its figure can differ from this one by a few bytes.").AppendLine();
+    block.AppendLine("| page load, ms since navigation start | runs | p50 | p90 | max |");
+    block.AppendLine("|---|---:|---:|---:|---:|");
+    block.AppendLine(inv, $"| first message attached, cold (first page of the browser and of the server) | 1 | {result.Cold.FirstMessageMs:F1} | | |");
+    block.AppendLine(inv, $"| first message attached | {runs} | {BrowserBenchmark.Percentile(times, 0.5):F1} | {BrowserBenchmark.Percentile(times, 0.9):F1} | {times.Max():F1} |");
+    block.AppendLine(inv, $"| DOMContentLoaded, for comparison | {runs} | {BrowserBenchmark.Percentile(loaded, 0.5):F1} | {BrowserBenchmark.Percentile(loaded, 0.9):F1} | {loaded.Max():F1} |").AppendLine();
+    block.AppendLine(inv, $"The sample page (samples/ChatKit.Samples.Web) served by the sample app, run as a process of its own (SQLite store) on loopback, in Debian's headless Chromium (`/usr/bin/chromium`) driven by Playwright; the browser and the server share this machine's cores. Each run is a fresh browser context (empty HTTP cache and storage) whose session is already in `sessionStorage` the way the page keeps it after its sign-in form (`chatkit.session`, set by an init script before the page's scripts run, together with `chatkit.open`, the room the page reopens), so the sign-in request itself is not timed. The time is `performance.now()` (milliseconds since navigation start) taken in the page by a `MutationObserver` when the first `[data-testid=message]` element is attached: it includes the HTML, CSS and JS requests (`app.js` and the client bundle `lib/chatkit.js`, {result.Cold.JsDecoded:N0} bytes of JS, {result.Cold.JsTransferred:N0} bytes transferred with headers, uncompressed), parsing, the WebSocket connection with `hello` and its reply, the `history` request of the open room (one message) and the DOM update; not the paint after it. Loopback only: no network latency or bandwidth limit, so on a real network add the round trips (page, scripts, WebSocket upgrade, hello, history).");
+    Replace("browser", "Browser client: bundle size and time to first message", block.ToString());
 }
 
 // The measured block replaces the one between its markers; the prose around it is kept. A new block goes at the end.
