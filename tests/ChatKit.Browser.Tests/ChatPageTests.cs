@@ -150,4 +150,33 @@ public sealed class ChatPageTests(BrowserFixture browser, ITestOutputHelper outp
     }
 
     private static string Body(int i) => $"history message {i:D3}";
+
+    [Fact(Timeout = 90_000)]
+    public async Task An_encrypted_room_shows_a_lock_instead_of_ciphertext_and_the_page_sends_no_plaintext_to_it()
+    {
+        await using var server = await SampleServer.StartAsync();
+        await using var session = new BrowserSession(browser.Browser, server, output, nameof(An_encrypted_room_shows_a_lock_instead_of_ciphertext_and_the_page_sends_no_plaintext_to_it));
+
+        // Bob's .NET client opens the encrypted conversation with Alice; its body is an envelope (the server checks the prefix only).
+        var bobSignIn = await server.SignInAsync("bob");
+        await using var bob = await server.ConnectAsync(bobSignIn.Token);
+        var room = await bob.OpenEncryptedDirectAsync("alice");
+        await bob.SendAsync(room.Id, "e2e1:AAAA");
+
+        var alice = await session.OpenAsync("alice");
+        await alice.SignInAsync();
+        await alice.RoomItem(room.Id).ClickAsync();
+        var body = alice.Messages.GetByTestId("message-body");
+        await Expect(body).ToContainTextAsync("Encrypted message");
+        await Expect(body).Not.ToContainTextAsync("e2e1:");
+
+        await alice.Composer.FillAsync("plaintext that must not be sent");
+        await alice.Composer.PressAsync("Enter");
+        // The page refuses before sending (the server would refuse too, with another message).
+        var toast = alice.Page.GetByTestId("toast").First;
+        await Expect(toast).ToHaveAttributeAsync("data-code", "not_encrypted");
+        await Expect(toast).ToContainTextAsync("this page cannot encrypt yet");
+        var history = await bob.GetHistoryAsync(room.Id, after: 0);
+        Assert.Equal(["e2e1:AAAA"], history.Messages.Select(m => m.Body));
+    }
 }

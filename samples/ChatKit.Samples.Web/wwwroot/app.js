@@ -213,11 +213,15 @@ function renderRoomList() {
 }
 const activity = (room) => room.last?.sentAt || room.createdAt || '';
 
+// End-to-end encrypted rooms (created by the .NET client's EndToEndEncryption) hold ciphertext this page cannot read yet.
+const ENCRYPTED_PREFIX = 'e2e1:';
+const shownBody = (body) => body.startsWith(ENCRYPTED_PREFIX) ? '🔒 Encrypted message (this page cannot read end-to-end encrypted rooms yet)' : body;
+
 function roomItem(room) {
   const typers = typingUsers(room.id).map(nameOf);
   const direct = room.kind === 'direct';
   let sub = direct ? 'Direct message' : room.visibility === 'private' ? 'Private room' : 'Public room';
-  if (room.last) sub = (room.last.sender === me() ? 'You: ' : direct ? '' : nameOf(room.last.sender) + ': ') + room.last.body;
+  if (room.last) sub = (room.last.sender === me() ? 'You: ' : direct ? '' : nameOf(room.last.sender) + ': ') + shownBody(room.last.body);
   if (typers.length) sub = typers.length === 1 ? `${typers[0]} is typing…` : 'Several people are typing…';
   const unread = room.unread || 0;
   return h('li', { class: `room-item${room.id === state.openRoom ? ' active' : ''}${unread ? ' has-unread' : ''}`,
@@ -267,8 +271,8 @@ function renderHeader() {
   if (!room) return;
   $('conversation-title').textContent = room.name || room.id;
   const count = room.members ? room.members.size : null;
-  $('room-subtitle').textContent = room.kind === 'direct' ? `${room.peer} · ${presenceText(room.peer)}`
-    : `${room.visibility === 'private' ? 'Private' : 'Public'} room${count != null ? ` · ${count} member${count === 1 ? '' : 's'}` : ''}`;
+  $('room-subtitle').textContent = (room.encrypted ? '🔒 End-to-end encrypted · ' : '') + (room.kind === 'direct' ? `${room.peer} · ${presenceText(room.peer)}`
+    : `${room.visibility === 'private' ? 'Private' : 'Public'} room${count != null ? ` · ${count} member${count === 1 ? '' : 's'}` : ''}`);
   $('members-toggle').textContent = count != null ? `Members (${count})` : 'Members';
 }
 
@@ -364,7 +368,7 @@ function messageNode(m, prev, status = 'sent') {
   h('div', { class: 'meta' },
     h('span', { class: 'sender', testid: 'message-sender' }, nameOf(m.sender)),
     h('time', { testid: 'message-time', datetime: m.sentAt, title: fmt(fullFmt, m.sentAt) }, fmt(timeFmt, m.sentAt))),
-  h('div', { class: 'bubble', testid: 'message-body', title: fmt(fullFmt, m.sentAt) }, m.body));
+  h('div', { class: `bubble${m.body.startsWith(ENCRYPTED_PREFIX) ? ' encrypted' : ''}`, testid: 'message-body', title: fmt(fullFmt, m.sentAt) }, shownBody(m.body)));
 }
 
 function pendingNode(item, prev) {
@@ -715,6 +719,10 @@ function submitComposer(event) {
   const room = currentRoom(), box = $('composer');
   const body = box.value.replace(/\s+$/, '');
   if (!room || !body.trim()) return;
+  if (room.encrypted) {
+    toast('not_encrypted: this room is end-to-end encrypted, and this page cannot encrypt yet; use a client with EndToEndEncryption.', 'error', 'not_encrypted');
+    return;
+  }
   const bytes = new TextEncoder().encode(body).length;
   if (bytes > state.limits.maxMessageBytes) {
     toast(`message_too_large: that message is ${bytes} bytes; the limit is ${state.limits.maxMessageBytes}.`, 'error', 'message_too_large');
