@@ -8,6 +8,10 @@ namespace ChatKit.Client;
 /// <summary>Sender keys: one per group room for this device, and a receiver per other device and room.</summary>
 public sealed partial class EndToEndEncryption
 {
+    // Receivers stay loaded: importing one imports its verifying key, which costs about as much as an ECDH, and a
+    // group message needs its sender's receiver every time. The store still gets every change.
+    private readonly Dictionary<string, SenderKeyReceiver> _receivers = new(StringComparer.Ordinal);
+
     private async Task<string?> ReadKeysAsync(MessageInfo message, EncryptedEnvelope envelope, CancellationToken cancellationToken)
     {
         if (envelope.For(UserId, DeviceId) is not { } entry)
@@ -23,13 +27,14 @@ public sealed partial class EndToEndEncryption
         }
 
         var name = StateEntries.Receiver(message.Room, message.Sender, envelope.SenderDevice);
-        var existing = await _store.LoadAsync(name, cancellationToken).ConfigureAwait(false);
+        var existing = await LoadReceiverAsync(name, cancellationToken).ConfigureAwait(false);
         await opened.CommitAsync().ConfigureAwait(false);
 
         // The same key again (a replay) must not take a receiver back to an earlier iteration.
-        if (existing is null || !SenderKeyReceiver.Import(existing).KeyId.AsSpan().SequenceEqual(receiver.KeyId))
+        if (existing is null || !existing.KeyId.AsSpan().SequenceEqual(receiver.KeyId))
         {
             await _store.SaveAsync(name, receiver.Export(), CancellationToken.None).ConfigureAwait(false);
+            _receivers[name] = receiver;
         }
 
         if (_replenishDue)
@@ -43,12 +48,29 @@ public sealed partial class EndToEndEncryption
     private async Task<string> ReadGroupAsync(MessageInfo message, EncryptedEnvelope envelope, CancellationToken cancellationToken)
     {
         var name = StateEntries.Receiver(message.Room, message.Sender, envelope.SenderDevice);
-        var saved = await _store.LoadAsync(name, cancellationToken).ConfigureAwait(false)
+        var receiver = await LoadReceiverAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw new EncryptionException(EncryptionErrorCodes.UnknownSenderKey, $"This device has no sender key of device '{envelope.SenderDevice}' of user '{message.Sender}' in room {message.Room}.");
-        var receiver = SenderKeyReceiver.Import(saved);
         var text = Encoding.UTF8.GetString(receiver.Decrypt(envelope.GroupMessage));
         await _store.SaveAsync(name, receiver.Export(), CancellationToken.None).ConfigureAwait(false);
         return text;
+    }
+
+    private async Task<SenderKeyReceiver?> LoadReceiverAsync(string name, CancellationToken cancellationToken)
+    {
+        if (_receivers.TryGetValue(name, out var receiver))
+        {
+            return receiver;
+        }
+
+        var saved = await _store.LoadAsync(name, cancellationToken).ConfigureAwait(false);
+        if (saved is null)
+        {
+            return null;
+        }
+
+        receiver = SenderKeyReceiver.Import(saved);
+        _receivers[name] = receiver;
+        return receiver;
     }
 
     /// <summary>

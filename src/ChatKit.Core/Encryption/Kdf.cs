@@ -23,6 +23,28 @@ internal static class Kdf
     public static (byte[] MessageKey, byte[] NextChainKey) Chain(byte[] chainKey) =>
         (HMACSHA256.HashData(chainKey, MessageKeyConstant), HMACSHA256.HashData(chainKey, ChainKeyConstant));
 
+    /// <summary>
+    /// Steps a chain from message <paramref name="from"/> to <paramref name="to"/>: the message keys skipped on the way
+    /// (for late messages) and the chain key at <paramref name="to"/>. Refuses more than <see cref="RatchetSession.MaxSkip"/>.
+    /// </summary>
+    public static (List<(uint Number, byte[] MessageKey)> Skipped, byte[] Chain) Skip(byte[] chain, uint from, uint to)
+    {
+        if (to - from > RatchetSession.MaxSkip)
+        {
+            throw new EncryptionException(EncryptionErrorCodes.TooFarAhead, $"The message is {to - from} messages ahead of its chain; at most {RatchetSession.MaxSkip} may be skipped.");
+        }
+
+        var skipped = new List<(uint, byte[])>((int)(to - from));
+        for (var number = from; number < to; number++)
+        {
+            var (messageKey, next) = Chain(chain);
+            skipped.Add((number, messageKey));
+            chain = next;
+        }
+
+        return (skipped, chain);
+    }
+
     /// <summary>The handshake's shared secret: HKDF-SHA256 over 32 0xFF bytes followed by the DH outputs, zero salt.</summary>
     public static byte[] Handshake(IReadOnlyList<byte[]> dhOutputs)
     {

@@ -380,20 +380,8 @@ public sealed class RatchetSession
     /// <summary>The message keys from <paramref name="from"/> up to (not including) <paramref name="to"/>, and the chain key at <paramref name="to"/>.</summary>
     private static (List<SkippedKey> Skipped, byte[] Chain) SkipTo(byte[] chain, uint from, uint to, byte[] ratchetKey)
     {
-        if (to - from > MaxSkip)
-        {
-            throw new EncryptionException(EncryptionErrorCodes.TooFarAhead, $"The message is {to - from} messages ahead of its chain; at most {MaxSkip} may be skipped.");
-        }
-
-        var skipped = new List<SkippedKey>((int)(to - from));
-        for (var number = from; number < to; number++)
-        {
-            var (messageKey, next) = Kdf.Chain(chain);
-            skipped.Add(new SkippedKey(ratchetKey, number, messageKey));
-            chain = next;
-        }
-
-        return (skipped, chain);
+        var (skipped, next) = Kdf.Skip(chain, from, to);
+        return (skipped.ConvertAll(k => new SkippedKey(ratchetKey, k.Number, k.MessageKey)), next);
     }
 
     private void Keep(List<SkippedKey> skipped)

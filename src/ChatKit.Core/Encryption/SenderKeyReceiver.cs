@@ -97,20 +97,7 @@ public sealed class SenderKeyReceiver
             return plaintext;
         }
 
-        if (iteration - _iteration > RatchetSession.MaxSkip)
-        {
-            throw new EncryptionException(EncryptionErrorCodes.TooFarAhead, $"The message is {iteration - _iteration} messages ahead of its chain; at most {RatchetSession.MaxSkip} may be skipped.");
-        }
-
-        var chain = _chain;
-        var skipped = new List<(uint, byte[])>();
-        for (var number = _iteration; number < iteration; number++)
-        {
-            var (skippedKey, next) = Kdf.Chain(chain);
-            skipped.Add((number, skippedKey));
-            chain = next;
-        }
-
+        var (skipped, chain) = Kdf.Skip(_chain, _iteration, iteration);
         var (messageKey, nextChain) = Kdf.Chain(chain);
         var result = MessageCipher.Decrypt(messageKey, body, header);
         _chain = nextChain;
