@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.RegularExpressions;
 using ChatKit.Browser.Tests.Infrastructure;
 using ChatKit.Client;
 using ChatKit.Model;
@@ -151,32 +153,87 @@ public sealed class ChatPageTests(BrowserFixture browser, ITestOutputHelper outp
 
     private static string Body(int i) => $"history message {i:D3}";
 
-    [Fact(Timeout = 90_000)]
-    public async Task An_encrypted_room_shows_a_lock_instead_of_ciphertext_and_the_page_sends_no_plaintext_to_it()
+    [Fact(Timeout = 120_000)]
+    public async Task A_browser_and_a_dotnet_client_chat_end_to_end_encrypted_the_server_holds_only_ciphertext_and_their_safety_numbers_match()
     {
         await using var server = await SampleServer.StartAsync();
-        await using var session = new BrowserSession(browser.Browser, server, output, nameof(An_encrypted_room_shows_a_lock_instead_of_ciphertext_and_the_page_sends_no_plaintext_to_it));
+        await using var session = new BrowserSession(browser.Browser, server, output, nameof(A_browser_and_a_dotnet_client_chat_end_to_end_encrypted_the_server_holds_only_ciphertext_and_their_safety_numbers_match));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
 
-        // Bob's .NET client opens the encrypted conversation with Alice; its body is an envelope (the server checks the prefix only).
-        var bobSignIn = await server.SignInAsync("bob");
-        await using var bob = await server.ConnectAsync(bobSignIn.Token);
-        var room = await bob.OpenEncryptedDirectAsync("alice");
-        await bob.SendAsync(room.Id, "e2e1:AAAA");
-
+        // Alice's page publishes its device (WebCrypto keys in IndexedDB) before it connects.
         var alice = await session.OpenAsync("alice");
         await alice.SignInAsync();
-        await alice.RoomItem(room.Id).ClickAsync();
-        var body = alice.Messages.GetByTestId("message-body");
-        await Expect(body).ToContainTextAsync("Encrypted message");
-        await Expect(body).Not.ToContainTextAsync("e2e1:");
 
-        await alice.Composer.FillAsync("plaintext that must not be sent");
-        await alice.Composer.PressAsync("Enter");
-        // The page refuses before sending (the server would refuse too, with another message).
-        var toast = alice.Page.GetByTestId("toast").First;
-        await Expect(toast).ToHaveAttributeAsync("data-code", "not_encrypted");
-        await Expect(toast).ToContainTextAsync("this page cannot encrypt yet");
-        var history = await bob.GetHistoryAsync(room.Id, after: 0);
-        Assert.Equal(["e2e1:AAAA"], history.Messages.Select(m => m.Body));
+        // Bob is the .NET client with EndToEndEncryption; he opens the encrypted conversation and writes.
+        var bobSignIn = await server.SignInAsync("bob");
+        await using var bob = await server.ConnectAsync(bobSignIn.Token);
+        var keys = Directory.CreateTempSubdirectory("chatkit-browser-e2e-");
+        try
+        {
+            using var bobE2e = await EndToEndEncryption.StartAsync(bob, bobSignIn.User, "bob-laptop", new FileEncryptionStateStore(keys.FullName), cancellationToken: timeout.Token);
+            var room = await bob.OpenEncryptedDirectAsync("alice", timeout.Token);
+            const string FromBob = "Hello Alice, only your browser can read this";
+            await bobE2e.SendAsync(room, FromBob, cancellationToken: timeout.Token);
+
+            // Alice's page decrypts it; her answer, encrypted by the page, decrypts in Bob's client.
+            await alice.RoomItem(room.Id).ClickAsync();
+            await Expect(alice.Message(FromBob)).ToHaveAttributeAsync("data-sender", "bob");
+            const string FromAlice = "Hi Bob, WebCrypto says hello back";
+            var answer = Task.Run(() => NextTextAsync(bobE2e, room.Id, timeout.Token), timeout.Token);
+            await alice.Composer.FillAsync(FromAlice);
+            await alice.Composer.PressAsync("Enter");
+            Assert.Equal(("alice", FromAlice), await answer);
+            await Expect(alice.Message(FromAlice)).ToHaveAttributeAsync("data-sender", "alice");
+
+            // The server holds envelopes only: in what it serves, and in its database file.
+            var history = await bob.GetHistoryAsync(room.Id, after: 0, cancellationToken: timeout.Token);
+            Assert.NotEmpty(history.Messages);
+            Assert.All(history.Messages, m => Assert.StartsWith("e2e1:", m.Body, StringComparison.Ordinal));
+            Assert.DoesNotContain(history.Messages, m => m.Body.Contains("Alice", StringComparison.Ordinal) || m.Body.Contains("WebCrypto", StringComparison.Ordinal));
+            var stored = server.ReadDatabaseBytes();
+            Assert.True(stored.Length > 0, "The sample's SQLite file was read.");
+            Assert.Equal(-1, stored.AsSpan().IndexOf(Encoding.UTF8.GetBytes("only your browser can read")));
+            Assert.Equal(-1, stored.AsSpan().IndexOf(Encoding.UTF8.GetBytes("WebCrypto says hello")));
+
+            // Both compute the same safety number.
+            await alice.Page.GetByTestId("safety-toggle").ClickAsync();
+            var shown = alice.Page.GetByTestId("safety-number");
+            await Expect(shown).ToHaveTextAsync(new Regex("^[0-9 ]{71}$", RegexOptions.None, TimeSpan.FromSeconds(1)));
+            var bobs = await bobE2e.GetSafetyNumberAsync("alice", timeout.Token);
+            Assert.Equal(string.Join(' ', bobs.Chunk(5).Select(c => new string(c))), await shown.TextContentAsync()); // 12 groups of 5 digits
+
+            // After a reload the page shows the conversation's texts again (it keeps what it decrypted).
+            await alice.Page.ReloadAsync();
+            await alice.RoomItem(room.Id).ClickAsync();
+            await Expect(alice.Message(FromBob)).ToHaveAttributeAsync("data-sender", "bob");
+            await Expect(alice.Message(FromAlice)).ToHaveAttributeAsync("data-sender", "alice");
+
+            // An envelope the page cannot open shows a lock and why, never the ciphertext.
+            await bob.SendAsync(room.Id, "e2e1:AAAA", cancellationToken: timeout.Token);
+            var locked = alice.Messages.Last.GetByTestId("message-body");
+            await Expect(locked).ToContainTextAsync("Encrypted message (not readable on this device: malformed)");
+            await Expect(locked).Not.ToContainTextAsync("e2e1:");
+        }
+        finally
+        {
+            keys.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The sender and text of the next message of <paramref name="room"/> from someone else that <paramref name="e2e"/> decrypts.</summary>
+    private static async Task<(string Sender, string Text)> NextTextAsync(EndToEndEncryption e2e, string room, CancellationToken cancellationToken)
+    {
+        await foreach (var chatEvent in e2e.ReadEventsAsync(cancellationToken))
+        {
+            switch (chatEvent)
+            {
+                case MessageEvent { Message: var m } when m.Room == room && m.Sender != e2e.UserId:
+                    return (m.Sender, m.Body);
+                case UndecryptableMessageEvent { Message: var m, Error: var error } when m.Room == room:
+                    throw new InvalidOperationException($"Bob could not decrypt message {m.Seq}: {error.Message}", error);
+            }
+        }
+
+        throw new OperationCanceledException(cancellationToken);
     }
 }

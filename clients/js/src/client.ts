@@ -129,6 +129,16 @@ export class ChatClient extends Emitter<ChatEvents> {
     return this.#state;
   }
 
+  /** The endpoint the client connects to (`options.url`). */
+  get url(): string {
+    return this.#o.url;
+  }
+
+  /** The access token `options.token` returns now, for the app's own calls to the same server (the key directory, say). */
+  async accessToken(): Promise<string | undefined> {
+    return (await this.#o.token?.()) || undefined;
+  }
+
   /** The latest connection's welcome. */
   get welcome(): Welcome | undefined {
     return this.#welcome;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChatClient, ChatKitError } from '../dist/chatkit.js';
+import { EndToEndEncryption, MemoryStateStore } from '../dist/e2e.js';
 import { buildSample, freePort, nextEvent, rejection, removeDir, signIn, startServer, tempDir } from './support/server.js';
 import { wrappedWebSocket } from './support/sockets.js';
 
@@ -340,6 +341,82 @@ describe('against one sample server', () => {
     const client = new ChatClient({ url: server.url, token: () => jo.token, WebSocket: OtherProtocol });
     clients.add(client);
     assert.equal((await rejection(client.connect())).code, 'unsupported_protocol');
+  });
+
+  test('end-to-end encryption: group and direct rooms, several devices, safety numbers, restart, a removed device', { timeout: 90_000 }, async () => {
+    const alice = await signIn(server, 'Alice Secret');
+    const bob = await signIn(server, 'Bob Secret');
+    /** A device: its client, its MemoryStateStore and its EndToEndEncryption, started before the client connects. */
+    const device = async (session, deviceId, store = new MemoryStateStore()) => {
+      const client = clientFor(server, session);
+      const e2e = await EndToEndEncryption.start({ client, userId: session.user, deviceId, store });
+      await client.connect();
+      return { client, e2e, store };
+    };
+    const a1 = await device(alice, 'alice-laptop');
+    const a2 = await device(alice, 'alice-phone');
+    const b1 = await device(bob, 'bob-laptop');
+    const text = (d, room, sender) => nextEvent(d.e2e, 'message', (m) => m.room === room && m.sender === sender);
+
+    // A group room: Alice's first message carries her sender key to Bob's device and to her own other device.
+    const bobAdded = nextEvent(b1.client, 'room.added', (e) => e.info.encrypted);
+    const group = await a1.client.createRoom('Secret plans', { members: [bob.user], encrypted: true });
+    assert.equal(group.encrypted, true);
+    await bobAdded;
+    let [atBob, atPhone] = [text(b1, group.id, alice.user), text(a2, group.id, alice.user)];
+    await a1.e2e.send(group, 'group hello from the laptop');
+    assert.equal((await atBob).body, 'group hello from the laptop');
+    assert.equal((await atPhone).body, 'group hello from the laptop');
+    const [atLaptop, atPhone2] = [text(a1, group.id, bob.user), text(a2, group.id, bob.user)];
+    await b1.e2e.send(group, 'bob answers the group');
+    assert.equal((await atLaptop).body, 'bob answers the group');
+    assert.equal((await atPhone2).body, 'bob answers the group');
+
+    // A direct encrypted conversation (pairwise ratchets), read by Bob and by Alice's other device.
+    const direct = await a1.client.openDirect(bob.user, { encrypted: true });
+    assert.equal(direct.encrypted, true);
+    [atBob, atPhone] = [text(b1, direct.id, alice.user), text(a2, direct.id, alice.user)];
+    const ack = await a1.e2e.send(direct, 'just between us');
+    assert.equal((await atBob).body, 'just between us');
+    assert.equal((await atPhone).body, 'just between us');
+
+    // The server holds envelopes only.
+    for (const room of [group, direct]) {
+      const page = await b1.client.history(room.id, { after: 0 });
+      assert.ok(page.messages.length >= 1);
+      for (const m of page.messages) {
+        assert.ok(m.body.startsWith('e2e1:'), `message ${m.seq} of ${room.id} is an envelope`);
+        assert.ok(!m.body.includes('between') && !m.body.includes('hello'));
+      }
+    }
+
+    // Both see the same safety number; Alice's two devices are in it.
+    const number = await a1.e2e.safetyNumber(bob.user);
+    assert.match(number, /^[0-9]{60}$/);
+    assert.equal(await b1.e2e.safetyNumber(alice.user), number);
+
+    // A garbage envelope is reported, not shown; the rooms go on.
+    const garbage = nextEvent(a1.e2e, 'undecryptable', (u) => u.message.room === group.id);
+    await b1.client.send(group.id, 'e2e1:AAAA');
+    assert.equal((await garbage).error.code, 'malformed');
+
+    // Alice's laptop restarts from its store: history shows the texts again, and Bob's sessions go on.
+    await a1.e2e.close();
+    await a1.client.close();
+    const again = await device(alice, 'alice-laptop', a1.store);
+    const [mine] = (await again.client.history(direct.id, { after: ack.seq - 1, limit: 1 })).messages;
+    assert.equal(await again.e2e.decrypt(mine), 'just between us');
+    const reply = text(again, direct.id, bob.user);
+    await b1.e2e.send(direct, 'welcome back');
+    assert.equal((await reply).body, 'welcome back');
+
+    // Alice's phone leaves the key directory: Bob's next group message is under a new sender key the phone never gets.
+    await a2.e2e.removeDevice();
+    const lost = nextEvent(a2.e2e, 'undecryptable', (u) => u.message.room === group.id);
+    const kept = text(again, group.id, bob.user);
+    await b1.e2e.send(group, 'only devices still listed');
+    assert.equal((await kept).body, 'only devices still listed');
+    assert.equal((await lost).error.code, 'unknown_sender_key');
   });
 });
 

@@ -5,7 +5,7 @@
 // Security: names, room names and bodies come from other users. They only ever reach the DOM as text (text nodes /
 // textContent), never as HTML.
 
-const KEYS = { session: 'chatkit.session', resume: 'chatkit.resume', outbox: 'chatkit.outbox', open: 'chatkit.open' };
+const KEYS = { session: 'chatkit.session', resume: 'chatkit.resume', outbox: 'chatkit.outbox', open: 'chatkit.open', device: 'chatkit.device' };
 const PAGE = 50;                 // messages per history page
 const TYPING_IDLE_MS = 5000;     // no keystroke for this long: tell the others we stopped typing
 const PEOPLE_EVERY_MS = 5000;    // People is refreshed this often (presence events only cover shared rooms)
@@ -26,6 +26,13 @@ try {
   fatal.hidden = false;
   throw err;
 }
+// End-to-end encryption (lib/e2e.js, WebCrypto): without it, encrypted rooms show a lock instead of text.
+let E2E = null;
+try {
+  E2E = await import('./lib/e2e.js');
+} catch (err) {
+  console.warn('ChatKit: lib/e2e.js could not be loaded; encrypted rooms cannot be read or written.', err);
+}
 
 let state = freshState();
 
@@ -35,6 +42,7 @@ function freshState(session = null) {
   return {
     session,                          // { token, user, name }
     client: null,                     // the ChatClient of this session
+    e2e: null,                        // its EndToEndEncryption, once this tab's device is published
     everConnected: false,
     retryMs: 500, retryTimer: 0,      // the page's retries while the first connection fails
     peopleTimer: 0,
@@ -188,6 +196,23 @@ function avatar(seed, label, presenceUser) {
   if (presenceUser) el.append(presenceDot(presenceUser));
   return el;
 }
+// A padlock (SVG: emoji fonts are not everywhere) for end-to-end encrypted conversations.
+function lockIcon(label = 'End-to-end encrypted') {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'lock');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  svg.dataset.testid = 'lock';
+  for (const [tag, attrs] of [['rect', { x: 5, y: 11, width: 14, height: 10, rx: 2 }], ['path', { d: 'M8 11V7a4 4 0 0 1 8 0v4' }]]) {
+    const el = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    svg.append(el);
+  }
+  return svg;
+}
+
 function presenceText(userId) {
   const u = state.users.get(userId) || {};
   if (u.online) return 'Online';
@@ -213,15 +238,17 @@ function renderRoomList() {
 }
 const activity = (room) => room.last?.sentAt || room.createdAt || '';
 
-// End-to-end encrypted rooms (created by the .NET client's EndToEndEncryption) hold ciphertext this page cannot read yet.
+// Messages of end-to-end encrypted rooms arrive as envelopes ('e2e1:…') and state.e2e decrypts them. One it cannot
+// read (sent before this tab's device existed, say) keeps a lock and the reason instead of its text.
 const ENCRYPTED_PREFIX = 'e2e1:';
-const shownBody = (body) => body.startsWith(ENCRYPTED_PREFIX) ? '🔒 Encrypted message (this page cannot read end-to-end encrypted rooms yet)' : body;
+const shownBody = (m) => !m.body.startsWith(ENCRYPTED_PREFIX) ? m.body
+  : `Encrypted message (${m.undecryptable ? `not readable on this device: ${m.undecryptable}` : 'this page cannot decrypt it'})`;
 
 function roomItem(room) {
   const typers = typingUsers(room.id).map(nameOf);
   const direct = room.kind === 'direct';
   let sub = direct ? 'Direct message' : room.visibility === 'private' ? 'Private room' : 'Public room';
-  if (room.last) sub = (room.last.sender === me() ? 'You: ' : direct ? '' : nameOf(room.last.sender) + ': ') + shownBody(room.last.body);
+  if (room.last) sub = (room.last.sender === me() ? 'You: ' : direct ? '' : nameOf(room.last.sender) + ': ') + shownBody(room.last);
   if (typers.length) sub = typers.length === 1 ? `${typers[0]} is typing…` : 'Several people are typing…';
   const unread = room.unread || 0;
   return h('li', { class: `room-item${room.id === state.openRoom ? ' active' : ''}${unread ? ' has-unread' : ''}`,
@@ -229,7 +256,7 @@ function roomItem(room) {
   h('button', { type: 'button', class: 'item-btn', onclick: () => openRoom(room.id), 'aria-current': room.id === state.openRoom ? 'true' : null },
     avatar(direct ? room.peer : room.id, room.name, direct ? room.peer : null),
     h('span', { class: 'item-main' },
-      h('span', { class: 'item-name', testid: 'room-name' }, room.name || room.id),
+      h('span', { class: 'item-name', testid: 'room-name' }, room.name || room.id, room.encrypted ? lockIcon() : null),
       h('span', { class: `item-sub${typers.length ? ' typing' : ''}` }, sub)),
     unread ? h('span', { class: 'unread-badge', testid: 'unread-badge', 'aria-label': `${unread} unread` },
       unread > 99 ? '99+' : String(unread)) : null));
@@ -253,7 +280,9 @@ function renderPeople() {
         avatar(id, nameOf(id), id),
         h('span', { class: 'item-main' },
           h('span', { class: 'item-name', testid: 'person-name' }, nameOf(id)),
-          h('span', { class: 'item-sub' }, `${id} · ${presenceText(id)}`))))));
+          h('span', { class: 'item-sub' }, `${id} · ${presenceText(id)}`))),
+      E2E ? h('button', { type: 'button', class: 'icon-btn small', testid: 'person-encrypted', title: `Encrypted chat with ${nameOf(id)}`,
+        'aria-label': `Encrypted chat with ${nameOf(id)}`, onclick: () => openDirect(id, true) }, lockIcon(`Encrypted chat with ${nameOf(id)}`)) : null)));
   $('people-empty').hidden = ids.length > 0;
   $('people-more').hidden = !state.peopleFull;
 }
@@ -269,11 +298,32 @@ function renderHeader() {
   meAvatar.textContent = initials(state.session?.name);
   meAvatar.style.setProperty('--hue', String(hue(me())));
   if (!room) return;
-  $('conversation-title').textContent = room.name || room.id;
+  $('conversation-title').replaceChildren(room.name || room.id, room.encrypted ? lockIcon() : '');
   const count = room.members ? room.members.size : null;
-  $('room-subtitle').textContent = (room.encrypted ? '🔒 End-to-end encrypted · ' : '') + (room.kind === 'direct' ? `${room.peer} · ${presenceText(room.peer)}`
+  $('room-subtitle').textContent = (room.encrypted ? 'End-to-end encrypted · ' : '') + (room.kind === 'direct' ? `${room.peer} · ${presenceText(room.peer)}`
     : `${room.visibility === 'private' ? 'Private' : 'Public'} room${count != null ? ` · ${count} member${count === 1 ? '' : 's'}` : ''}`);
   $('members-toggle').textContent = count != null ? `Members (${count})` : 'Members';
+  const verifiable = room.encrypted && room.kind === 'direct' && !!state.e2e;
+  $('safety-toggle').hidden = !verifiable;
+  if (!verifiable) $('safety-panel').hidden = true;
+}
+
+// The safety number of an encrypted direct conversation: both people see the same 60 digits when nobody sits in
+// between (docs/encryption.md, "Verifying a contact").
+async function toggleSafetyNumber(show = $('safety-panel').hidden) {
+  const room = currentRoom();
+  $('safety-panel').hidden = !show;
+  $('safety-toggle').setAttribute('aria-expanded', String(show));
+  if (!show || !room?.peer || !state.e2e) return;
+  $('safety-number').textContent = 'Computing…';
+  $('safety-peer').textContent = nameOf(room.peer);
+  try {
+    const digits = await state.e2e.safetyNumber(room.peer);
+    if (state.openRoom === room.id) $('safety-number').textContent = digits.match(/.{5}/g).join(' ');
+  } catch (err) {
+    $('safety-number').textContent = '';
+    toastError(err);
+  }
 }
 
 function renderMembers() {
@@ -368,7 +418,8 @@ function messageNode(m, prev, status = 'sent') {
   h('div', { class: 'meta' },
     h('span', { class: 'sender', testid: 'message-sender' }, nameOf(m.sender)),
     h('time', { testid: 'message-time', datetime: m.sentAt, title: fmt(fullFmt, m.sentAt) }, fmt(timeFmt, m.sentAt))),
-  h('div', { class: `bubble${m.body.startsWith(ENCRYPTED_PREFIX) ? ' encrypted' : ''}`, testid: 'message-body', title: fmt(fullFmt, m.sentAt) }, shownBody(m.body)));
+  h('div', { class: `bubble${m.body.startsWith(ENCRYPTED_PREFIX) ? ' encrypted' : ''}`, testid: 'message-body', title: fmt(fullFmt, m.sentAt) },
+    m.body.startsWith(ENCRYPTED_PREFIX) ? [lockIcon(), ' '] : null, shownBody(m)));
 }
 
 function pendingNode(item, prev) {
@@ -412,13 +463,10 @@ function startClient(resume = load(KEYS.resume, {})) {
     resume,                              // positions saved by this tab before a reload
   });
   state.client = client;
-  // Events of a client this page replaced (sign-out, "Retry now") are ignored.
-  const on = (type, handler) => client.on(type, (e) => {
-    if (state.client !== client) return;
-    try { handler(e); } catch (err) { console.error('ChatKit: event handler failed', type, e, err); }
-  });
+  const on = (type, handler) => client.on(type, guarded(client, type, handler));
   on('state', onStateChange);
-  on('message', onMessageEvent);
+  // Envelopes go to state.e2e, which sends them on decrypted (in order, after the ones before them).
+  on('message', (m) => { if (!(state.e2e && m.body.startsWith(ENCRYPTED_PREFIX))) onMessageEvent(m); });
   on('typing', onTypingEvent);
   on('receipt', onReceiptEvent);
   on('presence', (p) => { rememberUser(p); refresh({ people: true, rooms: true, header: true, members: true }); });
@@ -437,7 +485,69 @@ function startClient(resume = load(KEYS.resume, {})) {
     refresh({ header: true, members: true, messages: e.room === state.openRoom });
   });
   on('error', toastError); // an error the server sent about no request
-  connectClient();
+  // This tab's device listens before the client connects, so it sees every message the connection brings.
+  startEncryption(client).finally(() => { if (state.client === client) connectClient(); });
+}
+
+// Events of a client this page replaced (sign-out, "Retry now") are ignored.
+function guarded(client, type, handler) {
+  return (e) => {
+    if (state.client !== client) return;
+    try { handler(e); } catch (err) { console.error('ChatKit: event handler failed', type, e, err); }
+  };
+}
+
+// Each tab is a device of its own (its id lives in sessionStorage, its keys in IndexedDB), so two tabs of one person
+// each read every message. Without WebCrypto, IndexedDB or the key directory, encrypted rooms stay locked.
+async function startEncryption(client) {
+  const user = state.session?.user;
+  if (!E2E || !user) return;
+  let device = load(KEYS.device, null);
+  if (!device) {
+    device = 'web-' + Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+    save(KEYS.device, device);
+  }
+  try {
+    const store = await E2E.IndexedDbStateStore.open(`chatkit-e2e/${user}/${device}`);
+    const e2e = await E2E.EndToEndEncryption.start({ client, userId: user, deviceId: device, store });
+    if (state.client !== client) { e2e.close(); store.close(); return; }
+    state.e2e = e2e;
+    state.e2eStore = store;
+    e2e.on('message', guarded(client, 'message', onMessageEvent));
+    e2e.on('undecryptable', guarded(client, 'undecryptable', ({ message, error }) =>
+      onMessageEvent({ ...message, undecryptable: error.code || error.name })));
+    e2e.on('error', guarded(client, 'error', quietError));
+  } catch (err) {
+    if (state.client === client) toast(`End-to-end encryption is off in this tab: ${err.code || err.name}: ${err.message}`, 'error', err.code);
+  }
+}
+
+// Sign-out: the device leaves the key directory and its keys are deleted, so nobody encrypts for it any more.
+function stopEncryption(old) {
+  const { e2e, e2eStore } = old;
+  if (!e2e) return;
+  e2e.close();
+  e2e.removeDevice().catch(() => {}).finally(() => {
+    e2eStore.close();
+    indexedDB.deleteDatabase(`chatkit-e2e/${e2e.userId}/${e2e.deviceId}`);
+  });
+}
+
+// History pages of encrypted rooms: each envelope decrypted (state.e2e keeps the texts, so a reload shows them
+// again); messages that only carry keys are left out.
+async function readable(messages) {
+  if (!state.e2e) return messages;
+  const shown = [];
+  for (const m of messages) {
+    if (!m.body.startsWith(ENCRYPTED_PREFIX)) { shown.push(m); continue; }
+    try {
+      const text = await state.e2e.decrypt(m);
+      if (text !== null) shown.push({ ...m, body: text });
+    } catch (err) {
+      shown.push({ ...m, undecryptable: err.code || err.name });
+    }
+  }
+  return shown;
 }
 
 function connectClient() {
@@ -512,6 +622,9 @@ function stopClient() {
   const resume = old.positions;
   save(KEYS.resume, resume);
   state.client = null;
+  state.e2e?.close();
+  state.e2eStore?.close();
+  state.e2e = state.e2eStore = null;
   clearTimeout(state.retryTimer);
   clearInterval(state.peopleTimer);
   state.retryMs = 500;
@@ -668,7 +781,8 @@ async function loadNewest(room) {
   room.loadingNewest = true;
   try {
     const page = await api().history(room.id, { limit: PAGE });
-    addMessages(room, page.messages);
+    addMessages(room, await readable(page.messages));
+    noteOldest(room, page.messages);
     for (const m of page.messages) room.latestSeq = Math.max(room.latestSeq || 0, m.seq);
     room.loaded = true;
     room.hasMore = page.hasMore;
@@ -682,13 +796,15 @@ async function loadNewest(room) {
 async function loadOlder(room) {
   if (!connected() || room.loadingOlder || !room.loaded || !room.hasMore) return;
   if (Date.now() < (room.olderRetryAt || 0)) return;
-  const lowest = room.messages.size ? Math.min(...room.messages.keys()) : (room.latestSeq || 0) + 1;
+  const seqs = [...room.messages.keys(), ...(room.oldestSeq ? [room.oldestSeq] : [])];
+  const lowest = seqs.length ? Math.min(...seqs) : (room.latestSeq || 0) + 1;
   if (lowest <= 1) { room.hasMore = false; refresh({ messages: 'prepend' }); return; }
   room.loadingOlder = true;
   refresh({ messages: 'prepend' });
   try {
     const page = await api().history(room.id, { before: lowest, limit: PAGE });
-    addMessages(room, page.messages);
+    addMessages(room, await readable(page.messages));
+    noteOldest(room, page.messages);
     room.hasMore = page.hasMore;
   } catch (err) {
     quietError(err);
@@ -697,6 +813,11 @@ async function loadOlder(room) {
     room.loadingOlder = false;
     if (room.id === state.openRoom) refresh({ messages: 'prepend' });
   }
+}
+
+// The oldest message a page brought, shown or not (an encrypted room's key messages are not), to page on from.
+function noteOldest(room, messages) {
+  for (const m of messages) room.oldestSeq = Math.min(room.oldestSeq || m.seq, m.seq);
 }
 
 async function loadMembers(room) {
@@ -719,8 +840,8 @@ function submitComposer(event) {
   const room = currentRoom(), box = $('composer');
   const body = box.value.replace(/\s+$/, '');
   if (!room || !body.trim()) return;
-  if (room.encrypted) {
-    toast('not_encrypted: this room is end-to-end encrypted, and this page cannot encrypt yet; use a client with EndToEndEncryption.', 'error', 'not_encrypted');
+  if (room.encrypted && !state.e2e) {
+    toast('not_encrypted: this room is end-to-end encrypted, and encryption is off in this tab; nothing was sent.', 'error', 'not_encrypted');
     return;
   }
   const bytes = new TextEncoder().encode(body).length;
@@ -744,8 +865,11 @@ function submitComposer(event) {
 function trySend(item) {
   const client = state.client;
   if (!client || item.status !== 'queued' || client.state === 'idle' || client.state === 'closed') return;
+  const room = state.rooms.get(item.room);
+  if (room?.encrypted && !state.e2e) return; // stays queued until this tab's device is ready
   item.status = 'sending';
-  client.send(item.room, item.body, item.cmid)
+  // In an encrypted room state.e2e encrypts for every device of every member, then sends with the same cmid.
+  (room?.encrypted ? state.e2e.send(room, item.body, item.cmid) : client.send(item.room, item.body, item.cmid))
     .then((ack) => confirmSend(item, ack), (err) => sendFailed(item, err, client));
   refresh({ messages: item.room === state.openRoom });
 }
@@ -951,10 +1075,12 @@ async function createRoom(event) {
   $('new-room-create').disabled = true;
   try {
     const members = [...new Set(await Promise.all(raw.map((u) => resolveUser(u, true))))].filter((u) => u !== me());
-    const info = await act((c) => c.createRoom(name, { visibility: $('new-room-visibility').value, members }));
+    const encrypted = $('new-room-encrypted').checked; // an encrypted group room must be private
+    const info = await act((c) => c.createRoom(name, { visibility: encrypted ? 'private' : $('new-room-visibility').value, members, encrypted }));
     if (!info) return;
     $('new-room-name').value = '';
     $('new-room-members').value = '';
+    $('new-room-encrypted').checked = false;
     toggleNewRoom(false);
     upsertRoom(info);
     openRoom(info.id);
@@ -969,8 +1095,8 @@ async function joinRoom(id) {
   if (info) { upsertRoom(info); openRoom(info.id); }
 }
 
-async function openDirect(user) {
-  const info = await act((c) => c.openDirect(user));
+async function openDirect(user, encrypted = false) {
+  const info = await act((c) => c.openDirect(user, { encrypted }));
   if (info) { upsertRoom(info); openRoom(info.id); refresh({ rooms: true }); }
 }
 
@@ -1076,6 +1202,7 @@ function signOut(notice = '') {
   clearTimeout(old.typingIdleTimer);
   clearInterval(old.peopleTimer);
   for (const map of old.typing.values()) for (const t of map.values()) clearTimeout(t);
+  stopEncryption(old);
   void old.client?.close();
   for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
   document.body.classList.remove('show-chat');
@@ -1111,6 +1238,11 @@ function start() {
   window.addEventListener('popstate', () => { if (state.openRoom && !history.state?.chatkitRoom) closeRoom(); });
   $('members-toggle').addEventListener('click', () => toggleMembers());
   $('members-close').addEventListener('click', () => toggleMembers(false));
+  $('safety-toggle').addEventListener('click', () => toggleSafetyNumber());
+  $('safety-close').addEventListener('click', () => toggleSafetyNumber(false));
+  $('new-room-encrypted').addEventListener('change', () => {
+    if ($('new-room-encrypted').checked) $('new-room-visibility').value = 'private';
+  });
   $('invite-form').addEventListener('submit', invite);
   $('leave-room').addEventListener('click', leaveRoom);
   $('composer-form').addEventListener('submit', submitComposer);

@@ -82,6 +82,18 @@ internal sealed class SampleServer : IAsyncDisposable
         ]);
     }
 
+    /// <summary>The bytes of the server's SQLite database file and its write-ahead log, as they are on disk now.</summary>
+    public byte[] ReadDatabaseBytes() =>
+        [.. new[] { "chat.db", "chat.db-wal" }.Select(name => Path.Combine(_folder.FullName, name)).Where(File.Exists).SelectMany(ReadShared)];
+
+    private static byte[] ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        file.CopyTo(copy);
+        return copy.ToArray();
+    }
+
     /// <summary>The sample's development sign-in: POST /dev/signin {"name"}.</summary>
     public async Task<SignIn> SignInAsync(string name)
     {
