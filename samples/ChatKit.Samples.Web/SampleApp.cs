@@ -44,6 +44,15 @@ public static class SampleApp
 #endif
 
         var app = builder.Build();
+
+        // The page keeps end-to-end encryption keys in IndexedDB: only its own scripts may run (no inline script, no
+        // other origin), so injected markup cannot read them. Connections only to this server (its WebSocket included).
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.ContentSecurityPolicy =
+                "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+            return next(context);
+        });
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseWebSockets();

@@ -202,6 +202,27 @@ public sealed class ChatPageTests(BrowserFixture browser, ITestOutputHelper outp
             var bobs = await bobE2e.GetSafetyNumberAsync("alice", timeout.Token);
             Assert.Equal(string.Join(' ', bobs.Chunk(5).Select(c => new string(c))), await shown.TextContentAsync()); // 12 groups of 5 digits
 
+            // A second tab of Alice's is a device of its own (the first tab holds its device's Web Lock): both read what
+            // Bob sends next. Signing out there removes that device from the key directory.
+            var firstDevices = await server.ListDevicesAsync(bobSignIn.Token, "alice");
+            Assert.Single(firstDevices);
+            var secondTab = await session.OpenTabAsync(alice, "alice-tab2");
+            await secondTab.SignInAsync();
+            await secondTab.RoomItem(room.Id).ClickAsync();
+            var devices = await server.ListDevicesAsync(bobSignIn.Token, "alice");
+            Assert.Equal(2, devices.Count);
+            const string ToBoth = "Both of your tabs can read this";
+            await bobE2e.SendAsync(room, ToBoth, cancellationToken: timeout.Token);
+            await Expect(alice.Message(ToBoth)).ToHaveAttributeAsync("data-sender", "bob");
+            await Expect(secondTab.Message(ToBoth)).ToHaveAttributeAsync("data-sender", "bob");
+            await secondTab.Page.GetByTestId("signout").ClickAsync();
+            await Expect(secondTab.Page.GetByTestId("signin-name")).ToBeVisibleAsync();
+            while (!(await server.ListDevicesAsync(bobSignIn.Token, "alice")).SequenceEqual(firstDevices))
+            {
+                timeout.Token.ThrowIfCancellationRequested(); // the page removes its device after it showed the sign-in form
+                await Task.Delay(50, timeout.Token);
+            }
+
             // After a reload the page shows the conversation's texts again (it keeps what it decrypted).
             await alice.Page.ReloadAsync();
             await alice.RoomItem(room.Id).ClickAsync();

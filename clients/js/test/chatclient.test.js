@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChatClient, ChatKitError } from '../dist/chatkit.js';
-import { EndToEndEncryption, MemoryStateStore } from '../dist/e2e.js';
+import { EncryptedEnvelope, EndToEndEncryption, EnvelopeKind, MemoryStateStore } from '../dist/e2e.js';
 import { buildSample, freePort, nextEvent, rejection, removeDir, signIn, startServer, tempDir } from './support/server.js';
 import { wrappedWebSocket } from './support/sockets.js';
 
@@ -410,13 +410,39 @@ describe('against one sample server', () => {
     await b1.e2e.send(direct, 'welcome back');
     assert.equal((await reply).body, 'welcome back');
 
-    // Alice's phone leaves the key directory: Bob's next group message is under a new sender key the phone never gets.
+    // Alice's phone leaves the key directory: Bob's next group message is under a new sender key, sent to her laptop
+    // only, and the phone's EndToEndEncryption stops.
     await a2.e2e.removeDevice();
-    const lost = nextEvent(a2.e2e, 'undecryptable', (u) => u.message.room === group.id);
     const kept = text(again, group.id, bob.user);
-    await b1.e2e.send(group, 'only devices still listed');
+    const sent = await b1.e2e.send(group, 'only devices still listed');
     assert.equal((await kept).body, 'only devices still listed');
-    assert.equal((await lost).error.code, 'unknown_sender_key');
+    const history = (await b1.client.history(group.id, { before: sent.seq, limit: 5 })).messages;
+    const keys = EncryptedEnvelope.parse(history.at(-1).body);
+    assert.equal(keys.kind, EnvelopeKind.Keys, 'the new sender key went out just before the message');
+    assert.deepEqual(keys.entries.map((e) => `${e.user}/${e.device}`), [`${alice.user}/alice-laptop`]);
+    assert.equal((await rejection(a2.e2e.decrypt(history.at(-1)))).name, 'TypeError');
+  });
+
+  test('end-to-end encryption sends nothing to a direct room the server lists with a third member', { timeout: 60_000 }, async () => {
+    const [alice, bob, mallory] = await Promise.all(['Alice Three', 'Bob Three', 'Mallory Three'].map((name) => signIn(server, name)));
+    // A server that lies about the members of direct rooms, as a compromised one could.
+    class LyingClient extends ChatClient {
+      async listMembers(room) {
+        return [...(await super.listMembers(room)), { user: mallory.user, name: 'Mallory Three', role: 'member' }];
+      }
+    }
+    const lying = new LyingClient({ url: server.url, token: () => alice.token, requestTimeoutMs: 15_000 });
+    clients.add(lying);
+    const e2e = await EndToEndEncryption.start({ client: lying, userId: alice.user, deviceId: 'alice-desk', store: new MemoryStateStore() });
+    await lying.connect();
+    for (const [session, deviceId] of [[bob, 'bob-desk'], [mallory, 'mallory-desk']]) {
+      const client = clientFor(server, session);
+      await EndToEndEncryption.start({ client, userId: session.user, deviceId, store: new MemoryStateStore() });
+    }
+    const direct = await lying.openDirect(bob.user, { encrypted: true });
+    const refused = await rejection(e2e.send(direct, 'for bob only'));
+    assert.equal(refused.code, 'unknown_device');
+    assert.equal((await lying.history(direct.id)).messages.length, 0, 'nothing was sent');
   });
 });
 

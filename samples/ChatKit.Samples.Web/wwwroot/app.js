@@ -11,6 +11,7 @@ const TYPING_IDLE_MS = 5000;     // no keystroke for this long: tell the others 
 const PEOPLE_EVERY_MS = 5000;    // People is refreshed this often (presence events only cover shared rooms)
 const PEOPLE_LIMIT = 50;         // the server's most users.search results
 const RETRY_MAX_MS = 10000;      // the page's own retries of a first connection that failed
+const E2E_START_WAIT_MS = 5000; // the longest the first connection waits for this tab's encryption to start
 const QUIET = new Set(['not_connected', 'connection_lost', 'timeout']); // background requests while offline
 const RETRYABLE = new Set(['connection_failed', 'connection_lost', 'timeout', 'unavailable', 'internal_error', 'rate_limited']);
 const narrow = matchMedia('(max-width: 600px)');
@@ -43,6 +44,8 @@ function freshState(session = null) {
     session,                          // { token, user, name }
     client: null,                     // the ChatClient of this session
     e2e: null,                        // its EndToEndEncryption, once this tab's device is published
+    e2eStore: null, e2eStarting: false, e2eClosing: null,
+    device: null, releaseDevice: null, // this tab's device id and its Web Lock
     everConnected: false,
     retryMs: 500, retryTimer: 0,      // the page's retries while the first connection fails
     peopleTimer: 0,
@@ -241,7 +244,8 @@ const activity = (room) => room.last?.sentAt || room.createdAt || '';
 // Messages of end-to-end encrypted rooms arrive as envelopes ('e2e1:…') and state.e2e decrypts them. One it cannot
 // read (sent before this tab's device existed, say) keeps a lock and the reason instead of its text.
 const ENCRYPTED_PREFIX = 'e2e1:';
-const shownBody = (m) => !m.body.startsWith(ENCRYPTED_PREFIX) ? m.body
+const locked = (m) => !!m.undecryptable || m.body.startsWith(ENCRYPTED_PREFIX);
+const shownBody = (m) => !locked(m) ? m.body
   : `Encrypted message (${m.undecryptable ? `not readable on this device: ${m.undecryptable}` : 'this page cannot decrypt it'})`;
 
 function roomItem(room) {
@@ -418,8 +422,8 @@ function messageNode(m, prev, status = 'sent') {
   h('div', { class: 'meta' },
     h('span', { class: 'sender', testid: 'message-sender' }, nameOf(m.sender)),
     h('time', { testid: 'message-time', datetime: m.sentAt, title: fmt(fullFmt, m.sentAt) }, fmt(timeFmt, m.sentAt))),
-  h('div', { class: `bubble${m.body.startsWith(ENCRYPTED_PREFIX) ? ' encrypted' : ''}`, testid: 'message-body', title: fmt(fullFmt, m.sentAt) },
-    m.body.startsWith(ENCRYPTED_PREFIX) ? [lockIcon(), ' '] : null, shownBody(m)));
+  h('div', { class: `bubble${locked(m) ? ' encrypted' : ''}`, testid: 'message-body', title: fmt(fullFmt, m.sentAt) },
+    locked(m) ? [lockIcon(), ' '] : null, shownBody(m)));
 }
 
 function pendingNode(item, prev) {
@@ -457,13 +461,14 @@ function afterMessagesRendered() {
 // ---------- connection (ChatClient) ----------
 
 function startClient(resume = load(KEYS.resume, {})) {
+  const owner = state; // this session's state: sign-out replaces it, and the old client keeps its own token
   const client = new ChatClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/chat`,
-    token: () => state.session?.token,   // asked again before every reconnection
+    token: () => owner.session?.token,   // asked again before every reconnection
     resume,                              // positions saved by this tab before a reload
   });
   state.client = client;
-  const on = (type, handler) => client.on(type, guarded(client, type, handler));
+  const on = (type, handler) => client.on(type, guarded(() => state.client === client, type, handler));
   on('state', onStateChange);
   // Envelopes go to state.e2e, which sends them on decrypted (in order, after the ones before them).
   on('message', (m) => { if (!(state.e2e && m.body.startsWith(ENCRYPTED_PREFIX))) onMessageEvent(m); });
@@ -485,64 +490,106 @@ function startClient(resume = load(KEYS.resume, {})) {
     refresh({ header: true, members: true, messages: e.room === state.openRoom });
   });
   on('error', toastError); // an error the server sent about no request
-  // This tab's device listens before the client connects, so it sees every message the connection brings.
-  startEncryption(client).finally(() => { if (state.client === client) connectClient(); });
+  // This tab's device listens before the client connects, so it sees every message the connection brings; a key
+  // directory that does not answer delays the chat by E2E_START_WAIT_MS at most.
+  Promise.race([startEncryption(client), new Promise((resolve) => setTimeout(resolve, E2E_START_WAIT_MS))])
+    .finally(() => { if (state.client === client) connectClient(); });
 }
 
-// Events of a client this page replaced (sign-out, "Retry now") are ignored.
-function guarded(client, type, handler) {
+// Events of a client (or of its encryption) that this page replaced (sign-out, "Retry now") are ignored.
+function guarded(current, type, handler) {
   return (e) => {
-    if (state.client !== client) return;
-    try { handler(e); } catch (err) { console.error('ChatKit: event handler failed', type, e, err); }
+    if (!current()) return;
+    try { handler(e); } catch (err) { console.error('ChatKit: event handler failed', type, err); }
   };
 }
 
-// Each tab is a device of its own (its id lives in sessionStorage, its keys in IndexedDB), so two tabs of one person
-// each read every message. Without WebCrypto, IndexedDB or the key directory, encrypted rooms stay locked.
-async function startEncryption(client) {
-  const user = state.session?.user;
-  if (!E2E || !user) return;
-  let device = load(KEYS.device, null);
-  if (!device) {
-    device = 'web-' + Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+// This tab's device: a device id of this person that no other open tab holds (Web Locks), so a closed tab's device
+// is reused by the next tab instead of piling up in the key directory (ChatKit:MaxDevicesPerUser, 10), and a
+// duplicated tab gets a device of its own instead of sharing one ratchet. The lock is held until sign-out.
+async function claimDevice(user) {
+  const newId = () => 'web-' + Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+  if (!navigator.locks) { // no Web Locks (a plain-http LAN address): one device per tab
+    const device = load(KEYS.device, null) || newId();
     save(KEYS.device, device);
+    return device;
   }
+  const key = `chatkit.devices.${user}`;
+  let known = [];
+  try { known = JSON.parse(localStorage.getItem(key)) || []; } catch { /* none yet */ }
+  for (const device of [...known, newId()]) {
+    const held = await new Promise((resolve) => navigator.locks.request(`chatkit-e2e/${user}/${device}`, { ifAvailable: true }, (lock) => {
+      resolve(!!lock);
+      return lock ? new Promise((release) => { state.releaseDevice = release; }) : undefined;
+    }));
+    if (held) {
+      if (!known.includes(device)) localStorage.setItem(key, JSON.stringify([...known, device]));
+      return device;
+    }
+  }
+  throw new Error('No device id could be claimed.');
+}
+
+// Without WebCrypto, IndexedDB or the key directory, encrypted rooms stay locked; the next welcome tries again.
+async function startEncryption(client) {
+  const owner = state, user = state.session?.user;
+  if (!E2E || !user || state.e2e || state.e2eStarting) return;
+  state.e2eStarting = true;
   try {
-    const store = await E2E.IndexedDbStateStore.open(`chatkit-e2e/${user}/${device}`);
-    const e2e = await E2E.EndToEndEncryption.start({ client, userId: user, deviceId: device, store });
-    if (state.client !== client) { e2e.close(); store.close(); return; }
+    await state.e2eClosing; // the previous client's encryption has finished with the store
+    state.device ||= await claimDevice(user);
+    const store = await E2E.IndexedDbStateStore.open(`chatkit-e2e/${user}/${state.device}`);
+    let e2e;
+    try {
+      e2e = await E2E.EndToEndEncryption.start({ client, userId: user, deviceId: state.device, store });
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    if (state.client !== client) { await e2e.close(); store.close(); return; }
     state.e2e = e2e;
     state.e2eStore = store;
-    e2e.on('message', guarded(client, 'message', onMessageEvent));
-    e2e.on('undecryptable', guarded(client, 'undecryptable', ({ message, error }) =>
+    // Its messages still count after a "Retry now" replaced the client: the new client resumes after them.
+    const current = () => state === owner;
+    e2e.on('message', guarded(current, 'message', (m) => onMessageEvent({ ...m, decrypted: true })));
+    e2e.on('undecryptable', guarded(current, 'undecryptable', ({ message, error }) =>
       onMessageEvent({ ...message, undecryptable: error.code || error.name })));
-    e2e.on('error', guarded(client, 'error', quietError));
+    e2e.on('error', guarded(current, 'error', quietError));
   } catch (err) {
-    if (state.client === client) toast(`End-to-end encryption is off in this tab: ${err.code || err.name}: ${err.message}`, 'error', err.code);
+    if (state === owner) toast(`End-to-end encryption is off in this tab for now: ${err.code || err.name}: ${err.message}`, 'error', err.code);
+  } finally {
+    owner.e2eStarting = false;
   }
 }
 
-// Sign-out: the device leaves the key directory and its keys are deleted, so nobody encrypts for it any more.
-function stopEncryption(old) {
-  const { e2e, e2eStore } = old;
-  if (!e2e) return;
-  e2e.close();
-  e2e.removeDevice().catch(() => {}).finally(() => {
+// Sign-out: the device leaves the key directory and its keys and texts are deleted, so nobody encrypts for it any
+// more; then its id is free for nobody (it is forgotten) and its lock is released.
+async function stopEncryption(old) {
+  const { e2e, e2eStore, device } = old;
+  if (e2e) {
+    await e2e.close();
+    await e2e.removeDevice().catch((err) => console.warn('ChatKit: the device could not be removed from the key directory', err));
     e2eStore.close();
-    indexedDB.deleteDatabase(`chatkit-e2e/${e2e.userId}/${e2e.deviceId}`);
-  });
+  }
+  if (!device) return;
+  indexedDB.deleteDatabase(`chatkit-e2e/${old.session.user}/${device}`);
+  const key = `chatkit.devices.${old.session.user}`;
+  try { localStorage.setItem(key, JSON.stringify((JSON.parse(localStorage.getItem(key)) || []).filter((d) => d !== device))); } catch { /* nothing kept */ }
+  old.releaseDevice?.();
 }
 
 // History pages of encrypted rooms: each envelope decrypted (state.e2e keeps the texts, so a reload shows them
-// again); messages that only carry keys are left out.
-async function readable(messages) {
-  if (!state.e2e) return messages;
+// again); messages that only carry keys are left out; plaintext in an encrypted room (only a server that breaks the
+// rules could store it) is locked, never shown as if it were encrypted.
+async function readable(room, messages) {
+  const e2e = state.e2e;
   const shown = [];
   for (const m of messages) {
-    if (!m.body.startsWith(ENCRYPTED_PREFIX)) { shown.push(m); continue; }
+    if (!m.body.startsWith(ENCRYPTED_PREFIX)) { shown.push(room.encrypted ? { ...m, undecryptable: 'not_encrypted' } : m); continue; }
+    if (!e2e) { shown.push(m); continue; }
     try {
-      const text = await state.e2e.decrypt(m);
-      if (text !== null) shown.push({ ...m, body: text });
+      const text = await e2e.decrypt(m);
+      if (text !== null) shown.push({ ...m, body: text, decrypted: true });
     } catch (err) {
       shown.push({ ...m, undecryptable: err.code || err.name });
     }
@@ -622,8 +669,9 @@ function stopClient() {
   const resume = old.positions;
   save(KEYS.resume, resume);
   state.client = null;
-  state.e2e?.close();
-  state.e2eStore?.close();
+  // Its encryption finishes the messages it has queued (their texts still reach the page) before the next one starts.
+  const { e2e, e2eStore } = state;
+  state.e2eClosing = e2e && e2e.close().finally(() => e2eStore.close());
   state.e2e = state.e2eStore = null;
   clearTimeout(state.retryTimer);
   clearInterval(state.peopleTimer);
@@ -649,6 +697,7 @@ function onWelcome(w) {
   $('connection-error').hidden = true;
   setStatus('Online', 'online');
   Object.assign(state.limits, w.limits || {});
+  if (!state.e2e) startEncryption(state.client); // it failed or timed out before this connection: try again
   state.session = { ...state.session, user: w.user, name: w.name };
   save(KEYS.session, state.session);
   rememberUser({ user: w.user, name: w.name, online: true });
@@ -709,7 +758,7 @@ function dropRoom(id, reason) {
 // Adds messages to the room's cache; the cache is keyed by seq, so repeats are harmless.
 function addMessages(room, messages) {
   for (const m of messages) {
-    if (!room.messages.has(m.seq)) room.messages.set(m.seq, m);
+    if (!room.messages.has(m.seq) || (room.messages.get(m.seq).undecryptable && !m.undecryptable)) room.messages.set(m.seq, m);
     if (!room.last || m.seq > room.last.seq) room.last = m;
   }
 }
@@ -718,6 +767,7 @@ function addMessages(room, messages) {
 function onMessageEvent(m) {
   const room = state.rooms.get(m.room);
   if (!room) return;
+  if (room.encrypted && !m.decrypted && !m.undecryptable && !m.body.startsWith(ENCRYPTED_PREFIX)) m = { ...m, undecryptable: 'not_encrypted' };
   const fresh = m.seq > (room.latestSeq || 0); // replays after a resume are already in the welcome's unread
   addMessages(room, [m]);
   // A send marks the room read up to that message for its sender (docs/protocol.md), without a receipt event.
@@ -781,7 +831,7 @@ async function loadNewest(room) {
   room.loadingNewest = true;
   try {
     const page = await api().history(room.id, { limit: PAGE });
-    addMessages(room, await readable(page.messages));
+    addMessages(room, await readable(room, page.messages));
     noteOldest(room, page.messages);
     for (const m of page.messages) room.latestSeq = Math.max(room.latestSeq || 0, m.seq);
     room.loaded = true;
@@ -803,7 +853,7 @@ async function loadOlder(room) {
   refresh({ messages: 'prepend' });
   try {
     const page = await api().history(room.id, { before: lowest, limit: PAGE });
-    addMessages(room, await readable(page.messages));
+    addMessages(room, await readable(room, page.messages));
     noteOldest(room, page.messages);
     room.hasMore = page.hasMore;
   } catch (err) {
@@ -866,10 +916,10 @@ function trySend(item) {
   const client = state.client;
   if (!client || item.status !== 'queued' || client.state === 'idle' || client.state === 'closed') return;
   const room = state.rooms.get(item.room);
-  if (room?.encrypted && !state.e2e) return; // stays queued until this tab's device is ready
+  if (!room || (room.encrypted && !state.e2e)) return; // stays queued until the room and this tab's device are there
   item.status = 'sending';
   // In an encrypted room state.e2e encrypts for every device of every member, then sends with the same cmid.
-  (room?.encrypted ? state.e2e.send(room, item.body, item.cmid) : client.send(item.room, item.body, item.cmid))
+  (room.encrypted ? state.e2e.send(room, item.body, item.cmid) : client.send(item.room, item.body, item.cmid))
     .then((ack) => confirmSend(item, ack), (err) => sendFailed(item, err, client));
   refresh({ messages: item.room === state.openRoom });
 }
@@ -878,7 +928,7 @@ function confirmSend(item, ack) {
   settleOutbox(item.cmid, me());
   const room = state.rooms.get(ack.room);
   if (!room) return;
-  addMessages(room, [{ room: ack.room, seq: ack.seq, cmid: ack.cmid, sender: me(), body: item.body, sentAt: ack.sentAt }]);
+  addMessages(room, [{ room: ack.room, seq: ack.seq, cmid: ack.cmid, sender: me(), body: item.body, sentAt: ack.sentAt, decrypted: room.encrypted }]);
   room.latestSeq = Math.max(room.latestSeq || 0, ack.seq);
   room.readSeq = Math.max(room.readSeq || 0, ack.seq); // a send marks the room read for the sender
   if (room.readSeq >= room.latestSeq) room.unread = 0;
@@ -1202,7 +1252,7 @@ function signOut(notice = '') {
   clearTimeout(old.typingIdleTimer);
   clearInterval(old.peopleTimer);
   for (const map of old.typing.values()) for (const t of map.values()) clearTimeout(t);
-  stopEncryption(old);
+  void stopEncryption(old);
   void old.client?.close();
   for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
   document.body.classList.remove('show-chat');

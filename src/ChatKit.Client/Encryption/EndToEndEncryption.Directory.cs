@@ -103,10 +103,18 @@ public sealed partial class EndToEndEncryption
         }
     }
 
-    /// <summary>Every device of every member of the room, except this one.</summary>
-    private async Task<List<DeviceIdentityKey>> TargetsAsync(string room, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every device of every member of the room, except this one. A direct room has two members whatever the server
+    /// says: a third one listed there is refused, so the server cannot add a reader to a conversation of two.
+    /// </summary>
+    private async Task<List<DeviceIdentityKey>> TargetsAsync(string room, bool direct, CancellationToken cancellationToken)
     {
         var members = await _client.ListMembersAsync(room, cancellationToken).ConfigureAwait(false);
+        if (direct && (members.Count > 2 || !members.Any(m => string.Equals(m.User, UserId, StringComparison.Ordinal))))
+        {
+            throw new EncryptionException(EncryptionErrorCodes.UnknownDevice, $"The server lists {members.Count} members for direct room {room}, not its two people; nothing was sent.");
+        }
+
         var targets = new List<DeviceIdentityKey>();
         foreach (var member in members)
         {

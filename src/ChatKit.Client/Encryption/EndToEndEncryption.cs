@@ -126,10 +126,11 @@ public sealed partial class EndToEndEncryption : IDisposable
                 await TryReplenishAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var targets = await TargetsAsync(room.Id, cancellationToken).ConfigureAwait(false);
+            var direct = string.Equals(room.Kind, "direct", StringComparison.Ordinal);
+            var targets = await TargetsAsync(room.Id, direct, cancellationToken).ConfigureAwait(false);
             var content = Encoding.UTF8.GetBytes(text);
             string body;
-            if (string.Equals(room.Kind, "direct", StringComparison.Ordinal))
+            if (direct)
             {
                 if (!targets.Exists(t => !string.Equals(t.UserId, UserId, StringComparison.Ordinal)))
                 {

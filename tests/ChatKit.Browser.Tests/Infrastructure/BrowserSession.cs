@@ -52,6 +52,15 @@ internal sealed class BrowserSession : IAsyncDisposable
         return page;
     }
 
+    /// <summary>Opens the sample page in another tab of <paramref name="page"/>'s browser context (same storage, same person).</summary>
+    public async Task<ChatPage> OpenTabAsync(ChatPage page, string label)
+    {
+        var tab = new ChatPage(page.Person, page.Context, await page.Context.NewPageAsync(), label);
+        _pages.Add(tab);
+        await tab.Page.GotoAsync("/");
+        return tab;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Directory.CreateDirectory(ScreenshotFolder);
@@ -61,17 +70,17 @@ internal sealed class BrowserSession : IAsyncDisposable
             {
                 await page.Page.ScreenshotAsync(new PageScreenshotOptions
                 {
-                    Path = Path.Combine(ScreenshotFolder, $"{_testName}-{page.Person}.png"),
+                    Path = Path.Combine(ScreenshotFolder, $"{_testName}-{page.Label}.png"),
                     Timeout = Waits.Ui.Ms(),
                 });
             }
             catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
             {
-                Write($"No screenshot of {page.Person}'s page: {ex.Message}");
+                Write($"No screenshot of {page.Label}'s page: {ex.Message}");
             }
             finally
             {
-                Write($"---- {page.Person}'s page console ----\n{page.Console}");
+                Write($"---- {page.Label}'s page console ----\n{page.Console}");
                 try
                 {
                     await page.Context.CloseAsync();
@@ -105,9 +114,10 @@ internal sealed class ChatPage
 {
     private readonly StringBuilder _console = new();
 
-    public ChatPage(string person, IBrowserContext context, IPage page)
+    public ChatPage(string person, IBrowserContext context, IPage page, string? label = null)
     {
         Person = person;
+        Label = label ?? person;
         Context = context;
         Page = page;
         Page.SetDefaultTimeout(Waits.Ui.Ms());
@@ -125,6 +135,9 @@ internal sealed class ChatPage
 
     /// <summary>The name this person signs in with: one lower-case word, which is also their user id.</summary>
     public string Person { get; }
+
+    /// <summary>The page's name in screenshots and logs: the person, or a name of its own for a second tab.</summary>
+    public string Label { get; }
 
     public IBrowserContext Context { get; }
 

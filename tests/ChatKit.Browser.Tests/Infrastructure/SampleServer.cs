@@ -94,6 +94,17 @@ internal sealed class SampleServer : IAsyncDisposable
         return copy.ToArray();
     }
 
+    /// <summary>The device ids the key directory lists for <paramref name="user"/> (GET /chat/keys/users/{user}).</summary>
+    public async Task<IReadOnlyList<string>> ListDevicesAsync(string token, string user)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/chat/keys/users/{Uri.EscapeDataString(user)}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var listed = await response.Content.ReadFromJsonAsync<DeviceList>();
+        return [.. listed!.Devices.Select(d => d.Device)];
+    }
+
     /// <summary>The sample's development sign-in: POST /dev/signin {"name"}.</summary>
     public async Task<SignIn> SignInAsync(string name)
     {
@@ -148,4 +159,8 @@ internal sealed class SampleServer : IAsyncDisposable
     }
 
     internal sealed record SignIn(string Token, string User, string Name);
+
+    private sealed record DeviceList(string User, IReadOnlyList<ListedDevice> Devices);
+
+    private sealed record ListedDevice(string Device);
 }

@@ -44,12 +44,15 @@ export interface DeviceKeysUpload {
 }
 
 /** The fetch function the directory calls are made with (the browser's, by default). */
-export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{
+export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{
   ok: boolean;
   status: number;
   statusText: string;
   json(): Promise<unknown>;
 }>;
+
+/** How long a key directory call may take before it fails with `connection_failed`. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 /** The key directory's HTTP endpoints under the server's ChatKit path (docs/protocol.md, "HTTP endpoints"). */
 export class KeyDirectoryClient {
@@ -99,7 +102,8 @@ export class KeyDirectoryClient {
     if (body) headers['content-type'] = 'application/json';
     let response;
     try {
-      response = await this.#fetch(this.#base + path, body ? { method, headers, body: JSON.stringify(body) } : { method, headers });
+      const init = { method, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+      response = await this.#fetch(this.#base + path, body ? { ...init, body: JSON.stringify(body) } : init);
     } catch (e) {
       throw new ChatKitError('connection_failed', `The key directory at ${this.#base} did not answer: ${(e as Error)?.message ?? e}`, { cause: e });
     }

@@ -18,7 +18,7 @@ import {
   SenderKeyReceiver,
   SignedPreKey,
 } from '../e2e/index.js';
-import { equal, fromBase64Url, fromUtf8, toBase64Url as base64url, utf8 } from '../e2e/bytes.js';
+import { concat, equal, fromBase64Url, fromUtf8, toBase64Url as base64url, utf8 } from '../e2e/bytes.js';
 import { SerialQueue } from '../e2e/serial-queue.js';
 import { type Fetch, type IdentityKeyInfo, KeyDirectoryClient, type PreKeyBundleInfo } from './directory.js';
 import { entries, type EncryptionStateStore } from './store.js';
@@ -33,7 +33,7 @@ const TEXT = 1;
 const SENDER_KEY = 2;
 
 export interface EndToEndEncryptionOptions {
-  /** The signed-in user's client; `start` needs it connected. */
+  /** The signed-in user's client; start the encryption before `connect()` so it sees every message. */
   client: ChatClient;
   /** The signed-in user, as the server knows them. */
   userId: string;
@@ -81,6 +81,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   readonly #stop: Array<() => void> = [];
   readonly #gate = new SerialQueue();
   #published = false;
+  #removed = false;
   #replenishDue = false;
 
   private constructor(options: EndToEndEncryptionOptions, device: DeviceKeys, fetcher: Fetch) {
@@ -137,7 +138,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
     return this.#locked(async () => {
       if (!this.#published || this.#now() - this.#device.signedPreKeyCreatedAt > SIGNED_PREKEY_LIFETIME_MS) await this.#publish();
       else if (this.#replenishDue) await this.#tryReplenish();
-      const targets = await this.#targets(room.id);
+      const targets = await this.#targets(room.id, room.kind === 'direct');
       const content = utf8(text);
       let body: string;
       if (room.kind === 'direct') {
@@ -156,7 +157,9 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
       }
       this.#remember(room.id, cmid, text);
       const ack = await this.#client.send(room.id, body, cmid);
-      await this.#store.save(entries.text(room.id, ack.seq, this.userId, cmid), utf8(text));
+      // The message is stored: a failed save of its text here must not report the send as failed.
+      const name = entries.text(room.id, ack.seq, this.userId, cmid);
+      if (!(ack.duplicate && (await this.#store.load(name).catch(() => undefined)))) await this.#store.save(name, keptText(text)).catch(() => undefined);
       return ack;
     });
   }
@@ -201,55 +204,61 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   }
 
   /**
-   * Removes this device from the key directory (at sign-out, say): nobody encrypts for it any more. Delete its state
-   * store afterwards; a later `start` with the same store would publish it again.
+   * Removes this device from the key directory (at sign-out, say): nobody encrypts for it any more, and this object
+   * stops (its calls reject). Delete its state store afterwards; a later `start` with the same store would publish
+   * the device again.
    */
   removeDevice(): Promise<void> {
     return this.#locked(async () => {
       await this.#directory.remove(this.deviceId);
-      this.#published = false;
+      this.#removed = true;
+      this.#stop.splice(0).forEach((stop) => stop());
     });
   }
 
-  /** Stops decrypting the client's events (the client stays connected). */
-  close(): void {
+  /**
+   * Stops decrypting the client's events (the client stays connected); resolves once the calls already queued have
+   * finished, so the store can be closed after it.
+   */
+  async close(): Promise<void> {
     this.#stop.splice(0).forEach((stop) => stop());
+    await this.#gate.run(() => Promise.resolve()).catch(() => undefined);
   }
 
   #listen(): void {
     this.#stop.push(
       this.#client.on('message', (message) => {
         if (!message.body.startsWith(EncryptedBody.prefix)) return;
-        void this.#locked(async () => {
-          try {
-            const text = await this.#decrypt(message);
-            if (text !== null) this.emit('message', { ...message, body: text });
-          } catch (e) {
-            this.emit('undecryptable', { message, error: e as Error });
-          }
-        });
+        this.#locked(() => this.#decrypt(message)).then(
+          (text) => text !== null && this.emit('message', { ...message, body: text }),
+          (e: Error) => this.emit('undecryptable', { message, error: e }),
+        );
       }),
       this.#client.on('keys.low', (low: KeysLowEvent) => {
         if (low.device !== this.deviceId) return;
-        void this.#locked(async () => {
+        this.#locked(async () => {
           this.#replenishDue = true;
           await this.#tryReplenish();
           if (this.#replenishDue) this.emit('error', new ChatKitError('unavailable', 'The one-time prekeys could not be topped up; the next read or send tries again.'));
-        });
+        }).catch((e: Error) => this.emit('error', e));
       }),
     );
   }
 
-  /** Runs `action` after every call before it has settled. */
+  /** Runs `action` after every call before it has settled; none after `removeDevice`. */
   #locked<T>(action: () => Promise<T>): Promise<T> {
-    return this.#gate.run(action);
+    return this.#gate.run(() => {
+      if (this.#removed) throw new TypeError(`Device '${this.deviceId}' was removed from the key directory; start a new device to encrypt again.`);
+      return action();
+    });
   }
 
   async #decrypt(message: Message): Promise<string | null> {
     const envelope = EncryptedEnvelope.parse(message.body);
     if (!isDeviceId(envelope.senderDevice)) throw new EncryptionException('malformed', "The envelope's sender device is not a valid device id.");
-    const kept = await this.#store.load(entries.text(message.room, message.seq, message.sender, message.cmid));
-    if (kept) return fromUtf8(kept);
+    const name = entries.text(message.room, message.seq, message.sender, message.cmid);
+    const kept = await this.#store.load(name);
+    if (kept?.length) return kept[0] === KEPT_KEYS ? null : fromUtf8(kept.subarray(1));
     if (message.sender === this.userId && envelope.senderDevice === this.deviceId) {
       if (envelope.kind === EnvelopeKind.Keys) return null;
       const mine = this.#sent.get(sentKey(message.room, message.cmid));
@@ -262,7 +271,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
     if (envelope.kind === EnvelopeKind.Direct) text = await this.#readDirect(message, envelope);
     else if (envelope.kind === EnvelopeKind.Keys) text = await this.#readKeys(message, envelope);
     else text = await this.#readGroup(message, envelope);
-    if (text !== null) await this.#store.save(entries.text(message.room, message.seq, message.sender, message.cmid), utf8(text));
+    await this.#store.save(name, keptText(text));
     return text;
   }
 
@@ -496,7 +505,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
       oneTimePreKeys: fresh.map(oneTimeToInfo),
     });
     this.#published = true;
-    await this.#replenishCore();
+    await this.#tryReplenish();
   }
 
   async #replenishCore(): Promise<number> {
@@ -558,17 +567,26 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
     }
   }
 
-  /** Every device of every member of the room, except this one. */
-  async #targets(room: string): Promise<DeviceIdentityKey[]> {
+  /**
+   * Every device of every member of the room, except this one. A direct room has two members whatever the server
+   * says: a third one listed there is refused, so the server cannot add a reader to a conversation of two.
+   */
+  async #targets(room: string, direct: boolean): Promise<DeviceIdentityKey[]> {
+    const members = await this.#client.listMembers(room);
+    if (direct && (members.length > 2 || !members.some((m) => m.user === this.userId))) {
+      throw new EncryptionException('unknown_device', `The server lists ${members.length} members for direct room ${room}, not its two people; nothing was sent.`);
+    }
     const targets: DeviceIdentityKey[] = [];
-    for (const member of await this.#client.listMembers(room)) {
+    for (const member of members) {
       targets.push(...(await this.#devices(member.user)).filter((d) => !d.sameKeysAs(this.#device.identity)));
     }
     return targets;
   }
 
   #remember(room: string, cmid: string, text: string): void {
-    this.#sent.set(sentKey(room, cmid), text);
+    const key = sentKey(room, cmid);
+    if (this.#sent.has(key)) return; // a retry keeps the first text, as the server keeps the first message
+    this.#sent.set(key, text);
     if (this.#sent.size > KEPT_SENT_MESSAGES) this.#sent.delete(this.#sent.keys().next().value!);
   }
 }
@@ -576,6 +594,10 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
 const isDeviceId = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9\-_.:]{1,64}$/.test(value);
 
 const sentKey = (room: string, cmid: string) => `${room.length}:${room}${cmid}`;
+
+/** A kept message: a kind byte (1 text, 0 a message that only carried keys), then the UTF-8 text. */
+const KEPT_KEYS = 0;
+const keptText = (text: string | null): Uint8Array => (text === null ? Uint8Array.of(KEPT_KEYS) : concat(Uint8Array.of(1), utf8(text)));
 
 const notForThisDevice = () =>
   new EncryptionException(

@@ -42,7 +42,11 @@ export class IndexedDbStateStore implements EncryptionStateStore {
     return new Promise((resolve, reject) => {
       const request = indexedDB.open(name, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(IndexedDbStateStore.#objects);
-      request.onsuccess = () => resolve(new IndexedDbStateStore(request.result));
+      request.onsuccess = () => {
+        // Another tab deleting the database (a sign-out) must not wait for this one to close it.
+        request.result.onversionchange = () => request.result.close();
+        resolve(new IndexedDbStateStore(request.result));
+      };
       request.onerror = () => reject(request.error ?? new Error(`IndexedDB database ${name} could not be opened.`));
     });
   }
