@@ -68,6 +68,17 @@ if [ "$js_status" -ne 0 ]; then
   status=$js_status
 fi
 
+# The side-by-side benchmark (issue 8): its load generator drives every peer (ChatKit, SignalR, Socket.IO, the
+# ceiling; 2 nodes on Redis where they have them) for a few seconds. Correctness only, no figure is checked: every
+# message must arrive once at every member. Counted as one test per system.
+smoke_status=0
+./scripts/compare.sh smoke >"$results/smoke.log" 2>&1 || smoke_status=$?
+grep -E '^smoke ' "$results/smoke.log" || true
+if [ "$smoke_status" -ne 0 ]; then
+  cat "$results/smoke.log" >&2
+  status=$smoke_status
+fi
+
 # Sum the per-assembly counts from the TRX files (and the client's TAP summary) into one closing line.
 passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/js.log"); passed=${passed:-0}
 failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/js.log"); failed=${failed:-0}
@@ -80,6 +91,10 @@ for trx in "$results"/*.trx; do
   n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
 done
+
+smoke_passed=$(grep -c '^smoke ok ' "$results/smoke.log" || true)
+smoke_failed=$(grep -c '^smoke FAILED ' "$results/smoke.log" || true)
+passed=$((passed + smoke_passed)); failed=$((failed + smoke_failed))
 
 if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
   echo "No test ran." >&2

@@ -111,20 +111,31 @@ internal sealed partial class ChatWebSocketHandler(
     private async Task ReadAsync(WebSocket socket, ChatSession session, CancellationToken cancellationToken)
     {
         var maxFrame = engine.Options.MaxFrameBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, maxFrame));
+        byte[]? buffer = null;
         try
         {
             var length = 0;
             var discarding = false;
             while (true)
             {
-                if (length == buffer.Length && !discarding)
+                ValueWebSocketReceiveResult result;
+                if (buffer is null)
                 {
-                    buffer = Grow(buffer, Math.Min(buffer.Length * 2, maxFrame + 1));
+                    // Between frames the connection holds no buffer: a zero-byte read waits for the next frame's header,
+                    // so an idle connection costs no receive buffer (4 KiB each otherwise).
+                    result = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, maxFrame));
+                }
+                else
+                {
+                    if (length == buffer.Length && !discarding)
+                    {
+                        buffer = Grow(buffer, Math.Min(buffer.Length * 2, maxFrame + 1));
+                    }
+
+                    result = await socket.ReceiveAsync(discarding ? buffer.AsMemory() : buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                 }
 
-                var target = discarding ? buffer.AsMemory() : buffer.AsMemory(length);
-                var result = await socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return;
@@ -159,6 +170,8 @@ internal sealed partial class ChatWebSocketHandler(
 
                 length = 0;
                 discarding = false;
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
@@ -167,7 +180,10 @@ internal sealed partial class ChatWebSocketHandler(
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text;
+using ChatKit.LoadGen.Load;
+using ChatKit.LoadGen.Peers;
+
+namespace ChatKit.LoadGen.Reporting;
+
+/// <summary>Writes the comparison's blocks of docs/benchmarks.md and its SVG plot from the results.</summary>
+internal static class ReportWriter
+{
+    private static readonly (string Scenario, string Title)[] Loaded =
+    [
+        ("A", "A: 1 room of 1,000 members"),
+        ("B", "B: 1,000 rooms of 10 members"),
+    ];
+
+    public static void Write(CompareResults results, string markdownPath, string svgPath)
+    {
+        var systems = SystemSpec.All.Where(s => results.Steps.Any(r => r.System == s.Key) || results.Idle.Any(i => i.System == s.Key)).ToList();
+        var svgName = Path.GetFileName(svgPath);
+        File.WriteAllText(svgPath, LatencyPlot.Render(results.Steps, systems.Select(s => (s.Key, s.Label)).ToList(), Loaded.Where(l => results.Steps.Any(r => r.Scenario == l.Scenario)).ToList()));
+
+        var block = new StringBuilder();
+        block.AppendLine(results.Machine);
+        block.AppendLine(Inv($"Command: `{results.Command}`")).AppendLine();
+        block.AppendLine(Inv($"""
+            Every system runs as its own process(es) on 127.0.0.1, driven by one load generator (`benchmarks/ChatKit.LoadGen`) on the same 2 cores, which speaks each system's protocol over raw WebSockets with the same client code (one receive loop and buffer per connection, bodies found by a marker, sends serialized per connection); connections come from 127.0.0.2 and up. Open loop: message k of a step is due at k / rate whatever the replies, its body carries its due time (Stopwatch), and every member times it from then, the sender included (a send the schedule's thread made late, it wakes every ~1 ms, counts). Each step: {results.Warmup:G} s of warm-up then {results.Seconds:G} s measured, at doubling loads until one fails, then one load between the last that passed and the first that failed. A load **passes** when p99 < 50 ms and every message reached every member exactly once with no refusal and no connection lost. "Max" is the highest offered fan-out deliveries/s that passed; p50 / p99 are measured at half of it. ChatKit's peer raises ChatKit's per-connection rate limit (50 frames/s, bursts of 100) to 1,000,000: the senders of scenario B send up to tens of frames per second each, and those of scenario A hundreds. ChatKit's 2-node line shares a PostgreSQL store (fsync on) between the nodes, because ChatKit numbers messages in its store and two in-memory stores would not agree; the durable line is the Kafka message log on librdkafka's mock cluster (3 brokers inside the peer process) in front of PostgreSQL. SignalR runs as one node only (its Redis backplane needs StackExchange.Redis 2.x, which does not restore here).
+            """)).AppendLine();
+
+        block.AppendLine("| system | A: max deliveries/s | A: p50 / p99 at half | B: max deliveries/s | B: p50 / p99 at half |");
+        block.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var system in systems.Where(s => results.Steps.Any(r => r.System == s.Key)))
+        {
+            var a = Summarize(results.Steps, system.Key, "A");
+            var b = Summarize(results.Steps, system.Key, "B");
+            block.AppendLine(Inv($"| {system.Label} | {a.MaxText} | {a.HalfText} | {b.MaxText} | {b.HalfText} |"));
+        }
+
+        block.AppendLine();
+        var idle = results.Idle.ToDictionary(i => i.System, StringComparer.Ordinal);
+        block.AppendLine("| ratio (max deliveries/s; memory: less is better) | A | B | memory per idle connection |");
+        block.AppendLine("|---|---:|---:|---:|");
+        foreach (var (mine, other, label) in new[]
+        {
+            ("chatkit", "signalr", "ChatKit / SignalR"),
+            ("chatkit", "socketio", "ChatKit / Socket.IO"),
+            ("chatkit", "ceiling", "ChatKit / ceiling"),
+            ("chatkit-2n", "socketio-2n", "ChatKit 2 nodes / Socket.IO 2 nodes"),
+        })
+        {
+            var memory = idle.TryGetValue(mine, out var m) && idle.TryGetValue(other, out var o) && m.BytesPerConnection is { } mb && o.BytesPerConnection is { } ob && ob > 0 ? Inv($"{mb / ob:F2}x") : "-";
+            block.AppendLine(Inv($"| {label} | {Ratio(results.Steps, mine, other, "A")} | {Ratio(results.Steps, mine, other, "B")} | {memory} |"));
+        }
+
+        block.AppendLine();
+        block.AppendLine(Inv($"![p99 latency against offered load, every system]({svgName})")).AppendLine();
+        block.AppendLine(Goals(results, idle));
+        foreach (var failure in results.Failures)
+        {
+            block.AppendLine(Inv($"- Did not run: {failure}"));
+        }
+
+        if (results.Failures.Count > 0)
+        {
+            block.AppendLine();
+        }
+
+        DocumentBlocks.Replace(markdownPath, "sidebyside", "Side by side: ChatKit, SignalR, Socket.IO and the ceiling", block.ToString());
+
+        var steps = new StringBuilder();
+        steps.AppendLine("Every step of the run above (latency in ms from the message's due time to its arrival at each member; deliveries counted per member).").AppendLine();
+        steps.AppendLine("| system | scenario | msg/s | offered deliveries/s | p50 | p90 | p99 | p99.9 | max | delivered / expected | dup | errors | closed | passed |");
+        steps.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var system in systems)
+        {
+            foreach (var r in results.Steps.Where(r => r.System == system.Key).OrderBy(r => r.Scenario, StringComparer.Ordinal).ThenBy(r => r.MessagesPerSecond))
+            {
+                steps.AppendLine(Inv($"| {system.Label} | {r.Scenario} | {r.MessagesPerSecond:N0} | {r.OfferedDeliveriesPerSecond:N0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.P999Ms:F2} | {r.MaxMs:F2} | {r.Delivered:N0} / {r.Expected:N0} | {r.Duplicates:N0} | {r.Errors:N0} | {r.Closed:N0} | {(r.Passed ? "yes" : "no")} |"));
+            }
+        }
+
+        DocumentBlocks.Replace(markdownPath, "sidebyside-steps", "Side by side: every load step", steps.ToString());
+
+        if (results.Idle.Count > 0)
+        {
+            var memory = new StringBuilder();
+            memory.AppendLine("Scenario C: idle connections (handshake done, no room, nothing sent; SignalR clients ping every 15 s and Socket.IO clients answer the server's pings, as their protocols require), opened in steps on one node. Memory is the node process's resident set (VmRSS in /proc/PID/status) a few seconds after each step; memory per connection is the slope of a least-squares line through the steps (the process's fixed memory falls out). A ramp stops where a step fails (more than 1 % of connections refused, or the node died).");
+            memory.AppendLine(Inv($"The run's open-file limit was {results.OpenFiles:N0} per process (load generator and peers alike; every connection takes a descriptor on each side), so the steps stop below it{(results.OpenFiles < 101_000 ? ": 100,000 idle connections could not be tried on this machine (the hard limit cannot be raised in its container)" : "")}.")).AppendLine();
+            memory.AppendLine("| system | RSS, no connections | " + string.Join(" | ", results.Idle.SelectMany(i => i.Points).Select(p => p.Connections).Where(c => c > 0).Distinct().Order().Select(c => Inv($"RSS at {c:N0}"))) + " | per connection (slope) | stopped |");
+            var columns = results.Idle.SelectMany(i => i.Points).Select(p => p.Connections).Where(c => c > 0).Distinct().Order().ToList();
+            memory.AppendLine("|---|---:|" + string.Concat(columns.Select(_ => "---:|")) + "---:|---|");
+            foreach (var result in results.Idle)
+            {
+                var baseline = result.Points.FirstOrDefault(p => p.Connections == 0);
+                var cells = columns.Select(c => result.Points.FirstOrDefault(p => p.Connections == c) is { } point ? Mb(point.ResidentBytes) : "-");
+                var slope = result.BytesPerConnection is { } b ? Inv($"{b / 1024:F1} KB") : "-";
+                memory.AppendLine(Inv($"| {SystemSpec.Find(result.System).Label} | {(baseline is null ? "-" : Mb(baseline.ResidentBytes))} | {string.Join(" | ", cells)} | {slope} | {result.StoppedBecause ?? "no"} |"));
+            }
+
+            DocumentBlocks.Replace(markdownPath, "sidebyside-idle", "Side by side: idle connections and memory", memory.ToString());
+        }
+    }
+
+    internal static (double? Max, string MaxText, string HalfText) Summarize(IReadOnlyList<StepResult> steps, string system, string scenario)
+    {
+        var mine = steps.Where(r => r.System == system && r.Scenario == scenario).ToList();
+        if (mine.Count == 0)
+        {
+            return (null, "-", "-");
+        }
+
+        var best = mine.Where(r => r.Passed).MaxBy(r => r.MessagesPerSecond);
+        if (best is null)
+        {
+            var lowest = mine.MinBy(r => r.MessagesPerSecond)!;
+            return (null, Inv($"none (at {lowest.OfferedDeliveriesPerSecond:N0}: p99 {lowest.P99Ms:F1} ms)"), "-");
+        }
+
+        var half = mine.FirstOrDefault(r => Math.Abs(r.MessagesPerSecond - (best.MessagesPerSecond / 2)) < 0.01);
+        return (best.OfferedDeliveriesPerSecond, Inv($"{best.OfferedDeliveriesPerSecond:N0}"), half is null ? "-" : Inv($"{half.P50Ms:F2} / {half.P99Ms:F2} ms"));
+    }
+
+    private static string Ratio(IReadOnlyList<StepResult> steps, string mine, string other, string scenario) =>
+        Summarize(steps, mine, scenario).Max is { } m && Summarize(steps, other, scenario).Max is { } o && o > 0 ? Inv($"{m / o:F2}x") : "-";
+
+    private static string Goals(CompareResults results, Dictionary<string, IdleResult> idle)
+    {
+        var lines = new StringBuilder();
+        lines.AppendLine("Goals of issue 8 (measured, not asserted), in scenario B (A in brackets):");
+        lines.AppendLine();
+        string Against(string other, double goal)
+        {
+            var b = Summarize(results.Steps, "chatkit", "B").Max is { } cb && Summarize(results.Steps, other, "B").Max is { } ob && ob > 0 ? cb / ob : (double?)null;
+            var a = Summarize(results.Steps, "chatkit", "A").Max is { } ca && Summarize(results.Steps, other, "A").Max is { } oa && oa > 0 ? ca / oa : (double?)null;
+            return b is null ? "not measured" : Inv($"{b:F2}x ({(a is null ? "-" : Inv($"{a:F2}x"))}): {(b >= goal ? "met" : "not met")}");
+        }
+
+        lines.AppendLine(Inv($"- fan-out ≥ 1.5x SignalR: {Against("signalr", 1.5)}"));
+        lines.AppendLine(Inv($"- fan-out ≥ 3x Socket.IO: {Against("socketio", 3)}"));
+        lines.AppendLine(Inv($"- fan-out ≥ 80 % of the ceiling: {Against("ceiling", 0.8)}"));
+        var half = results.Steps.Where(r => r.System == "chatkit" && r.Scenario == "B").ToList();
+        var best = half.Where(r => r.Passed).MaxBy(r => r.MessagesPerSecond);
+        var atHalf = best is null ? null : half.FirstOrDefault(r => Math.Abs(r.MessagesPerSecond - (best.MessagesPerSecond / 2)) < 0.01);
+        lines.AppendLine(atHalf is null ? "- p99 < 5 ms on one node at half capacity: not measured" : Inv($"- p99 < 5 ms on one node at half capacity: {atHalf.P99Ms:F2} ms: {(atHalf.P99Ms < 5 ? "met" : "not met")}"));
+        if (idle.TryGetValue("chatkit", out var memory) && memory.BytesPerConnection is { } bytes)
+        {
+            var most = memory.Points.Max(p => p.Connections);
+            lines.AppendLine(Inv($"- ≤ 10 KB server memory per idle connection: {bytes / 1024:F1} KB: {(bytes <= 10 * 1024 ? "met" : "not met")}"));
+            lines.AppendLine(Inv($"- 100,000 idle connections: {most:N0} reached: {(most >= 100_000 ? "met" : "not met")}"));
+        }
+
+        return lines.ToString();
+    }
+
+    private static string Mb(long bytes) => Inv($"{bytes / 1024.0 / 1024.0:N0} MB");
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
