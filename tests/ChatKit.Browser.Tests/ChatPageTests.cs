@@ -160,12 +160,13 @@ public sealed class ChatPageTests(BrowserFixture browser, ITestOutputHelper outp
         await using var session = new BrowserSession(browser.Browser, server, output, nameof(A_browser_and_a_dotnet_client_chat_end_to_end_encrypted_the_server_holds_only_ciphertext_and_their_safety_numbers_match));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
 
-        // Alice's page publishes its device (WebCrypto keys in IndexedDB) before it connects.
+        // Alice's page publishes its device (WebCrypto keys in IndexedDB) while it connects.
         var alice = await session.OpenAsync("alice");
         await alice.SignInAsync();
+        var bobSignIn = await server.SignInAsync("bob");
+        var firstDevices = await DevicesAsync(server, bobSignIn.Token, "alice", 1, timeout.Token);
 
         // Bob is the .NET client with EndToEndEncryption; he opens the encrypted conversation and writes.
-        var bobSignIn = await server.SignInAsync("bob");
         await using var bob = await server.ConnectAsync(bobSignIn.Token);
         var keys = Directory.CreateTempSubdirectory("chatkit-browser-e2e-");
         try
@@ -204,24 +205,18 @@ public sealed class ChatPageTests(BrowserFixture browser, ITestOutputHelper outp
 
             // A second tab of Alice's is a device of its own (the first tab holds its device's Web Lock): both read what
             // Bob sends next. Signing out there removes that device from the key directory.
-            var firstDevices = await server.ListDevicesAsync(bobSignIn.Token, "alice");
-            Assert.Single(firstDevices);
             var secondTab = await session.OpenTabAsync(alice, "alice-tab2");
             await secondTab.SignInAsync();
             await secondTab.RoomItem(room.Id).ClickAsync();
-            var devices = await server.ListDevicesAsync(bobSignIn.Token, "alice");
-            Assert.Equal(2, devices.Count);
+            var devices = await DevicesAsync(server, bobSignIn.Token, "alice", 2, timeout.Token);
+            Assert.Contains(firstDevices[0], devices);
             const string ToBoth = "Both of your tabs can read this";
             await bobE2e.SendAsync(room, ToBoth, cancellationToken: timeout.Token);
             await Expect(alice.Message(ToBoth)).ToHaveAttributeAsync("data-sender", "bob");
             await Expect(secondTab.Message(ToBoth)).ToHaveAttributeAsync("data-sender", "bob");
             await secondTab.Page.GetByTestId("signout").ClickAsync();
             await Expect(secondTab.Page.GetByTestId("signin-name")).ToBeVisibleAsync();
-            while (!(await server.ListDevicesAsync(bobSignIn.Token, "alice")).SequenceEqual(firstDevices))
-            {
-                timeout.Token.ThrowIfCancellationRequested(); // the page removes its device after it showed the sign-in form
-                await Task.Delay(50, timeout.Token);
-            }
+            Assert.Equal(firstDevices, await DevicesAsync(server, bobSignIn.Token, "alice", 1, timeout.Token)); // removed after the sign-in form shows
 
             // After a reload the page shows the conversation's texts again (it keeps what it decrypted).
             await alice.Page.ReloadAsync();
@@ -238,6 +233,21 @@ public sealed class ChatPageTests(BrowserFixture browser, ITestOutputHelper outp
         finally
         {
             keys.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The user's devices in the key directory, once there are <paramref name="count"/> (pages publish theirs while they connect).</summary>
+    private static async Task<IReadOnlyList<string>> DevicesAsync(SampleServer server, string token, string user, int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var devices = await server.ListDevicesAsync(token, user);
+            if (devices.Count == count)
+            {
+                return devices;
+            }
+
+            await Task.Delay(50, cancellationToken); // polls the directory until then (the timeout ends it)
         }
     }
 

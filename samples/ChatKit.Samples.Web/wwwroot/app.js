@@ -490,8 +490,8 @@ function startClient(resume = load(KEYS.resume, {})) {
     refresh({ header: true, members: true, messages: e.room === state.openRoom });
   });
   on('error', toastError); // an error the server sent about no request
-  // This tab's device listens before the client connects, so it sees every message the connection brings; a key
-  // directory that does not answer delays the chat by E2E_START_WAIT_MS at most.
+  // This tab's device listens before the client connects, so it sees every message the connection brings (IndexedDB
+  // and a Web Lock, a few milliseconds; E2E_START_WAIT_MS at most).
   Promise.race([startEncryption(client), new Promise((resolve) => setTimeout(resolve, E2E_START_WAIT_MS))])
     .finally(() => { if (state.client === client) connectClient(); });
 }
@@ -530,7 +530,9 @@ async function claimDevice(user) {
   throw new Error('No device id could be claimed.');
 }
 
-// Without WebCrypto, IndexedDB or the key directory, encrypted rooms stay locked; the next welcome tries again.
+// Resolves once this tab's encryption listens to `client` (so the page can connect); its IndexedDB database opens,
+// the keys load and the device is published meanwhile (e2e.ready), and the messages that arrive first wait for them.
+// Without WebCrypto or IndexedDB encrypted rooms stay locked.
 async function startEncryption(client) {
   const owner = state, user = state.session?.user;
   if (!E2E || !user || state.e2e || state.e2eStarting) return;
@@ -538,15 +540,15 @@ async function startEncryption(client) {
   try {
     await state.e2eClosing; // the previous client's encryption has finished with the store
     state.device ||= await claimDevice(user);
-    const store = await E2E.IndexedDbStateStore.open(`chatkit-e2e/${user}/${state.device}`);
-    let e2e;
-    try {
-      e2e = await E2E.EndToEndEncryption.start({ client, userId: user, deviceId: state.device, store });
-    } catch (err) {
-      store.close();
-      throw err;
-    }
-    if (state.client !== client) { await e2e.close(); store.close(); return; }
+    if (state.client !== client) return;
+    // The database opens while the client connects (a new one takes a while): the store waits for it.
+    const opening = E2E.IndexedDbStateStore.open(`chatkit-e2e/${user}/${state.device}`);
+    const store = {
+      load: async (name) => (await opening).load(name),
+      save: async (name, bytes) => (await opening).save(name, bytes),
+      close: () => opening.then((db) => db.close(), () => {}),
+    };
+    const e2e = E2E.EndToEndEncryption.open({ client, userId: user, deviceId: state.device, store });
     state.e2e = e2e;
     state.e2eStore = store;
     // Its messages still count after a "Retry now" replaced the client: the new client resumes after them.
@@ -555,6 +557,9 @@ async function startEncryption(client) {
     e2e.on('undecryptable', guarded(current, 'undecryptable', ({ message, error }) =>
       onMessageEvent({ ...message, undecryptable: error.code || error.name })));
     e2e.on('error', guarded(current, 'error', quietError));
+    e2e.ready.catch((err) => {
+      if (state === owner) toast(`End-to-end encryption: this tab's device is not published yet (${err.code || err.name}: ${err.message}); sending to an encrypted room tries again.`, 'error', err.code);
+    });
   } catch (err) {
     if (state === owner) toast(`End-to-end encryption is off in this tab for now: ${err.code || err.name}: ${err.message}`, 'error', err.code);
   } finally {

@@ -74,7 +74,9 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   readonly #client: ChatClient;
   readonly #store: EncryptionStateStore;
   readonly #directory: KeyDirectoryClient;
-  readonly #device: DeviceKeys;
+  readonly #userId: string;
+  readonly #deviceId: string;
+  #device: DeviceKeys | undefined;
   readonly #now: () => number;
   readonly #sent = new Map<string, string>();
   readonly #receivers = new Map<string, SenderKeyReceiver>();
@@ -84,47 +86,61 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   #removed = false;
   #replenishDue = false;
 
-  private constructor(options: EndToEndEncryptionOptions, device: DeviceKeys, fetcher: Fetch) {
+  /**
+   * Resolves once this device's keys are loaded from the store (or made, the first time), its signed prekey rotated
+   * when older than 7 days, and the device published to the key directory with enough one-time prekeys. Rejects when
+   * that failed: with the keys loaded, messages still decrypt and the next `send` publishes again; without them every
+   * call fails.
+   */
+  readonly ready: Promise<void>;
+
+  private constructor(options: EndToEndEncryptionOptions, fetcher: Fetch) {
     super();
     this.#client = options.client;
     this.#store = options.store;
-    this.#device = device;
+    this.#userId = options.userId;
+    this.#deviceId = options.deviceId;
     this.#now = options.now ?? Date.now;
     this.#directory = new KeyDirectoryClient(options.client.url, () => options.client.accessToken(), fetcher);
+    this.ready = this.#gate.run(() => this.#load());
+    this.ready.catch(() => undefined); // reported to whoever awaits it; not an unhandled rejection
   }
 
   /**
-   * Loads this device's keys from the store (or makes them the first time), rotates the signed prekey when it is
-   * older than 7 days, publishes the device to the key directory with enough one-time prekeys, and starts decrypting
-   * the client's messages of encrypted rooms.
+   * Starts decrypting the client's messages of encrypted rooms at once (each waits for the keys), and loads and
+   * publishes this device in the background (`ready`). Call it before `client.connect()`, subscribe, then connect
+   * without waiting: no message is missed and the chat does not wait for the key directory.
    */
-  static async start(options: EndToEndEncryptionOptions): Promise<EndToEndEncryption> {
+  static open(options: EndToEndEncryptionOptions): EndToEndEncryption {
     if (!options.userId) throw new TypeError('userId is required.');
     if (!isDeviceId(options.deviceId)) throw new TypeError('A device id is 1 to 64 characters from A-Z a-z 0-9 - _ . :');
     const fetcher = options.fetch ?? (globalThis.fetch?.bind(globalThis) as Fetch | undefined);
     if (!fetcher) throw new TypeError('No fetch function: pass options.fetch.');
-    const now = options.now ?? Date.now;
-    const saved = await options.store.load(entries.device);
-    const device = saved ? await DeviceKeys.import(saved) : await DeviceKeys.create(options.userId, options.deviceId, now);
-    if (device.identity.userId !== options.userId || device.identity.deviceId !== options.deviceId) {
-      throw new TypeError(
-        `The state store holds device '${device.identity.deviceId}' of user '${device.identity.userId}', not device '${options.deviceId}' of '${options.userId}': give each device a store of its own.`,
-      );
-    }
-    const encryption = new EndToEndEncryption(options, device, fetcher);
-    await encryption.#locked(() => encryption.#publish());
+    const encryption = new EndToEndEncryption(options, fetcher);
     encryption.#listen();
+    return encryption;
+  }
+
+  /** `open`, then waits for `ready`; when that fails it stops again and rejects. */
+  static async start(options: EndToEndEncryptionOptions): Promise<EndToEndEncryption> {
+    const encryption = EndToEndEncryption.open(options);
+    try {
+      await encryption.ready;
+    } catch (e) {
+      await encryption.close();
+      throw e;
+    }
     return encryption;
   }
 
   /** The signed-in user. */
   get userId(): string {
-    return this.#device.identity.userId;
+    return this.#userId;
   }
 
   /** This device's id. */
   get deviceId(): string {
-    return this.#device.identity.deviceId;
+    return this.#deviceId;
   }
 
   /**
@@ -136,7 +152,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
     if (room.encrypted !== true) return Promise.reject(new TypeError(`Room ${room.id} is not end-to-end encrypted; send to it with ChatClient.send.`));
     if (!text) return Promise.reject(new TypeError('The text is empty.'));
     return this.#locked(async () => {
-      if (!this.#published || this.#now() - this.#device.signedPreKeyCreatedAt > SIGNED_PREKEY_LIFETIME_MS) await this.#publish();
+      if (!this.#published || this.#now() - this.#keys.signedPreKeyCreatedAt > SIGNED_PREKEY_LIFETIME_MS) await this.#publish();
       else if (this.#replenishDue) await this.#tryReplenish();
       const targets = await this.#targets(room.id, room.kind === 'direct');
       const content = utf8(text);
@@ -245,12 +261,31 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
     );
   }
 
-  /** Runs `action` after every call before it has settled; none after `removeDevice`. */
+  /** Runs `action` after every call before it has settled; none after `removeDevice`, none without the keys. */
   #locked<T>(action: () => Promise<T>): Promise<T> {
     return this.#gate.run(() => {
       if (this.#removed) throw new TypeError(`Device '${this.deviceId}' was removed from the key directory; start a new device to encrypt again.`);
       return action();
     });
+  }
+
+  /** This device's keys, once `#load` has them. */
+  get #keys(): DeviceKeys {
+    if (!this.#device) throw new TypeError(`The keys of device '${this.deviceId}' could not be loaded from the state store (see ready).`);
+    return this.#device;
+  }
+
+  /** The first call: the device's keys from the store (or new ones), then the publish. */
+  async #load(): Promise<void> {
+    const saved = await this.#store.load(entries.device);
+    const device = saved ? await DeviceKeys.import(saved) : await DeviceKeys.create(this.#userId, this.#deviceId, this.#now);
+    if (device.identity.userId !== this.#userId || device.identity.deviceId !== this.#deviceId) {
+      throw new TypeError(
+        `The state store holds device '${device.identity.deviceId}' of user '${device.identity.userId}', not device '${this.#deviceId}' of '${this.#userId}': give each device a store of its own.`,
+      );
+    }
+    this.#device = device;
+    await this.#publish();
   }
 
   async #decrypt(message: Message): Promise<string | null> {
@@ -307,7 +342,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
       if (!listed.some((d) => d.sameKeysAs(initiator))) {
         throw new EncryptionException('unknown_device', `The key directory does not list device '${senderDevice}' of '${sender}' with the keys that signed this handshake.`);
       }
-      const accepted = await RatchetSession.open(this.#device, message);
+      const accepted = await RatchetSession.open(this.#keys, message);
       return {
         payload: accepted.plaintext,
         commit: async () => {
@@ -351,7 +386,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
       if (!bundle.identity.sameKeysAs(target)) {
         throw new EncryptionException('bad_signature', `The directory's bundle for device '${target.deviceId}' of '${target.userId}' has other identity keys than its device list.`);
       }
-      sessions.unshift(await RatchetSession.initiate(this.#device, bundle));
+      sessions.unshift(await RatchetSession.initiate(this.#keys, bundle));
       await this.#rememberSeen(target);
     }
     const message = await sessions[0]!.encrypt(content);
@@ -489,18 +524,18 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   // The key directory: publishing this device, topping up its prekeys, reading other devices.
 
   async #publish(): Promise<void> {
-    if (this.#now() - this.#device.signedPreKeyCreatedAt > SIGNED_PREKEY_LIFETIME_MS) {
-      await this.#device.rotateSignedPreKey(this.#now);
+    if (this.#now() - this.#keys.signedPreKeyCreatedAt > SIGNED_PREKEY_LIFETIME_MS) {
+      await this.#keys.rotateSignedPreKey(this.#now);
       this.#published = false;
     }
-    const fresh = this.#device.oneTimePreKeyCount === 0 ? await this.#device.generateOneTimePreKeys(ONE_TIME_PREKEY_BATCH) : [];
+    const fresh = this.#keys.oneTimePreKeyCount === 0 ? await this.#keys.generateOneTimePreKeys(ONE_TIME_PREKEY_BATCH) : [];
     await this.#saveDevice();
     await this.#directory.publish(this.deviceId, {
-      identity: identityToInfo(this.#device.identity),
+      identity: identityToInfo(this.#keys.identity),
       signedPreKey: {
-        id: this.#device.signedPreKey.id,
-        publicKey: base64url(this.#device.signedPreKey.publicKey),
-        signature: base64url(this.#device.signedPreKey.signature),
+        id: this.#keys.signedPreKey.id,
+        publicKey: base64url(this.#keys.signedPreKey.publicKey),
+        signature: base64url(this.#keys.signedPreKey.signature),
       },
       oneTimePreKeys: fresh.map(oneTimeToInfo),
     });
@@ -514,7 +549,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
       this.#replenishDue = false;
       return status.oneTimePreKeys;
     }
-    const fresh = await this.#device.generateOneTimePreKeys(ONE_TIME_PREKEY_BATCH);
+    const fresh = await this.#keys.generateOneTimePreKeys(ONE_TIME_PREKEY_BATCH);
     await this.#saveDevice();
     const added = await this.#directory.addPreKeys(this.deviceId, { oneTimePreKeys: fresh.map(oneTimeToInfo) });
     this.#replenishDue = false;
@@ -532,7 +567,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   }
 
   async #saveDevice(): Promise<void> {
-    await this.#store.save(entries.device, await this.#device.export());
+    await this.#store.save(entries.device, await this.#keys.export());
   }
 
   /** The user's devices as the directory lists them, each signature checked. */
@@ -551,7 +586,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
   /** The signing keys that make a user's half of a safety number: listed now, or seen in a session. */
   async #verifiedDevices(user: string): Promise<Uint8Array[]> {
     const devices = await this.#devices(user);
-    if (user === this.userId && !devices.some((d) => d.sameKeysAs(this.#device.identity))) devices.push(this.#device.identity);
+    if (user === this.userId && !devices.some((d) => d.sameKeysAs(this.#keys.identity))) devices.push(this.#keys.identity);
     devices.push(...readSeen(await this.#store.load(entries.seen(user))));
     const keys = new Map<string, Uint8Array>();
     for (const d of devices) keys.set(base64url(d.signingKey), d.signingKey);
@@ -578,7 +613,7 @@ export class EndToEndEncryption extends Emitter<EncryptionEvents> {
     }
     const targets: DeviceIdentityKey[] = [];
     for (const member of members) {
-      targets.push(...(await this.#devices(member.user)).filter((d) => !d.sameKeysAs(this.#device.identity)));
+      targets.push(...(await this.#devices(member.user)).filter((d) => !d.sameKeysAs(this.#keys.identity)));
     }
     return targets;
   }
