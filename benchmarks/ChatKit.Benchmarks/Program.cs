@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using ChatKit.Benchmarks;
+using ChatKit.LoadGen.Reporting;
 
 // Usage: dotnet run -c Release --project benchmarks/ChatKit.Benchmarks -- storage [--sends N] [--senders 32,256]
 //        [--history-room N] [--stores memory,sqlite,postgres] [--out docs/benchmarks.md]
@@ -163,16 +164,7 @@ async Task BrowserAsync()
 void Replace(string name, string heading, string block)
 {
     Console.WriteLine(block);
-    var begin = $"<!-- {name}:begin -->";
-    var end = $"<!-- {name}:end -->";
-    var document = File.Exists(output) ? File.ReadAllText(output) : "# ChatKit benchmarks\n";
-    var start = document.IndexOf(begin, StringComparison.Ordinal);
-    var stop = document.IndexOf(end, StringComparison.Ordinal);
-    var measured = $"{begin}\n{block}{end}";
-    document = start >= 0 && stop > start
-        ? string.Concat(document.AsSpan(0, start), measured, document.AsSpan(stop + end.Length))
-        : $"{document.TrimEnd()}\n\n## {heading}\n\n{measured}\n";
-    File.WriteAllText(output, document);
+    DocumentBlocks.Replace(output, name, heading, block);
 }
 
 void Progress(string step) => Console.WriteLine($"[{TimeProvider.System.GetLocalNow():HH:mm:ss}] {step}...");

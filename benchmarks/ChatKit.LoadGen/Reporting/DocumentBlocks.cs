@@ -1,7 +1,7 @@
 namespace ChatKit.LoadGen.Reporting;
 
 /// <summary>
-/// The convention of benchmarks/ChatKit.Benchmarks (its <c>Replace</c>): a measured block lives between
+/// The blocks of docs/benchmarks.md, for this load generator and benchmarks/ChatKit.Benchmarks (linked there): a measured block lives between
 /// <c>&lt;!-- name:begin --&gt;</c> and <c>&lt;!-- name:end --&gt;</c> and is rewritten by each run; a block not yet in the
 /// document is appended under its heading. Prose around the blocks is written by hand and kept.
 /// </summary>

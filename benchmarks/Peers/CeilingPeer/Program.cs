@@ -1,4 +1,4 @@
-using System.Net;
+using ChatKit.Peers;
 using ChatKit.Peers.Ceiling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -14,10 +14,7 @@ if (!PeerOptions.TryParse(args, out var options, out var error))
 
 // The command line is ours alone: it does not go to the host's configuration.
 var builder = WebApplication.CreateSlimBuilder();
-// Warnings and errors only, all on stderr: stdout carries nothing but the READY line.
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+PeerHost.Configure(builder, options.Port);
 builder.Services.AddSingleton<RoomRegistry>();
 await using var app = builder.Build();
 
@@ -32,21 +29,7 @@ var endpoint = new WebSocketEndpoint(rooms, relay, app.Lifetime, app.Services.Ge
 app.UseWebSockets();
 app.Map("/ws", endpoint.HandleAsync);
 
-try
-{
-    await app.StartAsync();
-}
-catch (IOException ex)
-{
-    // Kestrel could not bind (the port is taken, say): one line, not an unhandled exception.
-    await Console.Error.WriteLineAsync($"Could not listen on 127.0.0.1:{options.Port}: {ex.Message}");
-    return 1;
-}
-
-await Console.Out.WriteLineAsync($"READY {options.Port}");
-await Console.Out.FlushAsync();
-await app.WaitForShutdownAsync();
-return 0;
+return await PeerHost.RunAsync(app, options.Port);
 
 static async Task<RedisRelay?> ConnectRedisAsync(string endpoint, RoomRegistry rooms, ILoggerFactory loggers)
 {

@@ -1,3 +1,4 @@
+using ChatKit.Peers;
 using System.Globalization;
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Storage.EfCore.Options;
@@ -29,8 +30,7 @@ if (port <= 0 || (durable && postgres is null) || (redis is not null && postgres
 
 using var kafka = durable ? MockKafkaCluster.Start(brokers: 3) : null;
 var builder = WebApplication.CreateSlimBuilder();
-builder.WebHost.UseKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = null).UseUrls($"http://127.0.0.1:{port}");
-builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+PeerHost.Configure(builder, port);
 builder.Services.AddAuthentication(TestAuthHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
 var chatKit = builder.Services.AddChatKit(options =>
 {
@@ -70,12 +70,10 @@ if (kafka is not null)
     });
 }
 
-var app = builder.Build();
+await using var app = builder.Build();
 app.UseWebSockets();
 app.UseAuthentication();
 app.MapChatKit("/chat");
-app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"READY {port}"));
-await app.RunAsync();
-return 0;
+return await PeerHost.RunAsync(app, port);
 
 string? Option(string name) => args.SkipWhile(a => !string.Equals(a, name, StringComparison.Ordinal)).Skip(1).FirstOrDefault();

@@ -1,0 +1,42 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ChatKit.Peers;
+
+/// <summary>
+/// What every .NET peer does the same way (benchmarks/Peers/README.md): it listens on 127.0.0.1 only, logs warnings
+/// and errors to stderr, prints one <c>READY PORT</c> line on stdout once it accepts connections, and says in one line
+/// (exit code 1) when it cannot listen. Linked into each peer's project.
+/// </summary>
+internal static class PeerHost
+{
+    public static void Configure(WebApplicationBuilder builder, int port)
+    {
+        // Warnings and errors only, all on stderr: stdout carries nothing but the READY line.
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+    }
+
+    /// <summary>Starts the app, prints the READY line, and runs until SIGTERM or SIGINT; returns the exit code.</summary>
+    public static async Task<int> RunAsync(WebApplication app, int port)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException ex)
+        {
+            // Kestrel could not bind (the port is taken, say): one line, not an unhandled exception.
+            await Console.Error.WriteLineAsync($"Could not listen on 127.0.0.1:{port}: {ex.Message}");
+            return 1;
+        }
+
+        await Console.Out.WriteLineAsync($"READY {port}");
+        await Console.Out.FlushAsync();
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+}
