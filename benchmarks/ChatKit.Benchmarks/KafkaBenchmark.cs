@@ -60,6 +60,10 @@ internal static class KafkaBenchmark
             o.MessagesTopic = $"{prefix}.messages";
             o.GroupPrefix = prefix;
             o.Partitions = Partitions;
+            foreach (var (key, value) in MockKafkaCluster.MeasurementSettings)
+            {
+                o.Settings[key] = value;
+            }
         });
         await using var provider = services.BuildServiceProvider();
         var hosted = provider.GetServices<IHostedService>().ToList();

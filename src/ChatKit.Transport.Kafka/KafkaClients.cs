@@ -47,6 +47,11 @@ public sealed class KafkaClients
         // A writer that dies with a transaction open holds up read_committed readers of its partitions until the
         // broker aborts it; a batch's transaction takes milliseconds, so keep that wait short (librdkafka's default is 60 s).
         config.TransactionTimeoutMs = 10_000;
+
+        // The writer produces without delivery handlers and ends every batch with CommitTransaction, which serves the
+        // producer's events itself. With Confluent's background poll thread on, that thread takes the last delivery
+        // report and the commit's flush sleeps out its 10 ms poll interval; off, the commit sees it at once.
+        config.EnableBackgroundPoll = false;
         return config;
     }
 
