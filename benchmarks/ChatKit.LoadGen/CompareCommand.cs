@@ -125,7 +125,7 @@ internal static class CompareCommand
     {
         var layout = Scenarios.Layout(scenario);
         await using var instance = await infrastructure.StartAsync(spec);
-        await using var run = new LoadRun(spec.Key, spec.Protocol, instance.Ports, layout.Users, Log.Progress);
+        await using var run = new LoadRun(spec.Key, spec.Protocol, instance.Ports, layout.Users, Log.Progress, layout);
         if (await run.ConnectAsync(layout.Users) > 0)
         {
             throw new InvalidOperationException($"not every connection opened ({run.Session.FirstError}).");

@@ -23,7 +23,7 @@ internal static class SmokeCommand
             try
             {
                 await using var instance = await infrastructure.StartAsync(spec);
-                await using var run = new LoadRun(spec.Key, spec.Protocol, instance.Ports, layout.Users, Log.Progress);
+                await using var run = new LoadRun(spec.Key, spec.Protocol, instance.Ports, layout.Users, Log.Progress, layout);
                 if (await run.ConnectAsync(layout.Users) > 0)
                 {
                     failures.Add($"{spec.Key}: connections failed ({run.Session.FirstError})");

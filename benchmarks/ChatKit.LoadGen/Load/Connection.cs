@@ -21,9 +21,10 @@ internal sealed class Connection : IDisposable
     private Task _receiving = Task.CompletedTask;
     private volatile bool _closing;
 
-    public Connection(int index, string user, ClientWebSocket socket, WireProtocol protocol, LoadSession session)
+    public Connection(int index, int node, string user, ClientWebSocket socket, WireProtocol protocol, LoadSession session)
     {
         Index = index;
+        Node = node;
         User = user;
         _socket = socket;
         Protocol = protocol;
@@ -31,6 +32,9 @@ internal sealed class Connection : IDisposable
     }
 
     public int Index { get; }
+
+    /// <summary>Which of the system's nodes this connection went to (0 for a system of one node).</summary>
+    public int Node { get; }
 
     public string User { get; }
 
@@ -188,7 +192,7 @@ internal sealed class Connection : IDisposable
         while (at >= 0)
         {
             text = text[(at + MessageBody.Marker.Length)..];
-            recorder?.OnBody(text, now);
+            recorder?.OnBody(text, now, Node);
             at = text.IndexOf(MessageBody.Marker);
         }
     }

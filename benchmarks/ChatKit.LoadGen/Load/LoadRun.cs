@@ -16,6 +16,7 @@ internal sealed class LoadRun : IAsyncDisposable
     private Connection?[] _connections = [];
     private int _open;
     private readonly IReadOnlyList<int> _ports;
+    private readonly Func<int, int> _nodeOf;
     private readonly LoopbackConnector _connector;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pinging;
@@ -23,11 +24,16 @@ internal sealed class LoadRun : IAsyncDisposable
     private string[] _roomIds = [];
     private int _steps;
 
-    public LoadRun(string system, WireProtocol protocol, IReadOnlyList<int> ports, int maxConnections, Action<string> progress)
+    /// <summary>
+    /// A run against the nodes listening on <paramref name="ports"/>; user i connects to the node <paramref name="layout"/>
+    /// places it on (user i % nodes without a layout).
+    /// </summary>
+    public LoadRun(string system, WireProtocol protocol, IReadOnlyList<int> ports, int maxConnections, Action<string> progress, RoomLayout? layout = null)
     {
         System = system;
         Protocol = protocol;
         _ports = ports;
+        _nodeOf = layout is null ? user => user % ports.Count : user => layout.NodeOf(user, ports.Count);
         _progress = progress;
         _connector = new LoopbackConnector(LoopbackConnector.SourcesFor(maxConnections / Math.Max(1, ports.Count)));
         _pinging = protocol.PingFrame is null ? Task.CompletedTask : PingAsync(protocol.PingFrame, protocol.PingInterval);
@@ -192,7 +198,7 @@ internal sealed class LoadRun : IAsyncDisposable
                 }
 
                 var (from, room) = layout.Pick(k);
-                recorder.Expect(k, layout.Rooms[room].Length);
+                recorder.Expect(k, layout.Rooms[room].Length, _nodeOf(from));
                 _connections[from]?.Post(Protocol.SendFrame(_roomIds[room], step, k, MessageBody.Create(step, k, due)));
                 Volatile.Write(ref sent, k + 1);
             }
@@ -222,11 +228,14 @@ internal sealed class LoadRun : IAsyncDisposable
         var counts = recorder.Count(total);
         Session.Recorder = null;
         var latency = recorder.Latency;
+        var other = recorder.OtherNode;
         return new StepResult(
             System, scenario, rate, layout.Fanout, rate * layout.Fanout,
             Ms(latency.ValueAt(0.5)), Ms(latency.ValueAt(0.9)), Ms(latency.ValueAt(0.99)), Ms(latency.ValueAt(0.999)), latency.MaxMicroseconds / 1000.0,
             counts.Expected, counts.Delivered, counts.Duplicates, counts.Missing,
-            Session.Errors - errors, Session.Closed - closed, Session.Acks - acks, Session.FirstError);
+            Session.Errors - errors, Session.Closed - closed, Session.Acks - acks, Session.FirstError,
+            _ports.Count > 1 && other.Count > 0 ? Ms(other.ValueAt(0.5)) : null,
+            _ports.Count > 1 && other.Count > 0 ? Ms(other.ValueAt(0.99)) : null);
     }
 
     public async ValueTask DisposeAsync()
@@ -266,10 +275,11 @@ internal sealed class LoadRun : IAsyncDisposable
     private async Task<Connection> OpenAsync(int index)
     {
         var user = "u" + index.ToString(CultureInfo.InvariantCulture);
-        var port = _ports[index % _ports.Count];
+        var node = _nodeOf(index);
+        var port = _ports[node];
         using var timeout = new CancellationTokenSource(RequestTimeout);
         var socket = await _connector.ConnectAsync(Protocol.Address(port, user), Protocol.SubProtocol, index / _ports.Count, timeout.Token);
-        var connection = new Connection(index, user, socket, Protocol, Session);
+        var connection = new Connection(index, node, user, socket, Protocol, Session);
         try
         {
             connection.StartReceiving();

@@ -3,9 +3,12 @@ namespace ChatKit.LoadGen.Load;
 /// <summary>Who is in which room, and who sends: message k goes from <c>Senders[k % n]</c> to one of that sender's rooms in turn.</summary>
 internal sealed class RoomLayout
 {
-    private RoomLayout(string name, int users, int[][] rooms, int[] senders)
+    private readonly int _stride;
+
+    private RoomLayout(string name, int users, int[][] rooms, int[] senders, int stride)
     {
         Name = name;
+        _stride = stride;
         Users = users;
         Rooms = rooms;
         Senders = senders;
@@ -36,7 +39,7 @@ internal sealed class RoomLayout
 
     /// <summary>Scenario A: one room of <paramref name="members"/>, the first <paramref name="senders"/> of them sending.</summary>
     public static RoomLayout OneRoom(int members, int senders) =>
-        new($"1 room of {members:N0} members", members, [Enumerable.Range(0, members).ToArray()], Enumerable.Range(0, Math.Min(senders, members)).ToArray());
+        new($"1 room of {members:N0} members", members, [Enumerable.Range(0, members).ToArray()], Enumerable.Range(0, Math.Min(senders, members)).ToArray(), stride: 1);
 
     /// <summary>
     /// Scenario B: <paramref name="users"/> users, each in <paramref name="roomsPerUser"/> rooms of <paramref name="roomSize"/>
@@ -47,8 +50,15 @@ internal sealed class RoomLayout
         var roomCount = users * roomsPerUser / roomSize;
         var stride = users / roomSize;
         var rooms = Enumerable.Range(0, roomCount).Select(r => Enumerable.Range(0, roomSize).Select(k => (r + (k * stride)) % users).ToArray()).ToArray();
-        return new RoomLayout($"{roomCount:N0} rooms of {roomSize} members", users, rooms, Enumerable.Range(0, users).ToArray());
+        return new RoomLayout($"{roomCount:N0} rooms of {roomSize} members", users, rooms, Enumerable.Range(0, users).ToArray(), stride);
     }
+
+    /// <summary>
+    /// The node user <paramref name="user"/> connects to, of <paramref name="nodes"/>: every room's members are spread
+    /// over the nodes as evenly as its size allows (user % nodes would put every member of a small room on one node
+    /// whenever the stride between its members is a multiple of the node count).
+    /// </summary>
+    public int NodeOf(int user, int nodes) => user / _stride % nodes;
 
     public (int Sender, int Room) Pick(long message)
     {

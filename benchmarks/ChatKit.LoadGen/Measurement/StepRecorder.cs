@@ -11,6 +11,7 @@ internal sealed class StepRecorder
 {
     private readonly int[] _received;
     private readonly int[] _expected;
+    private readonly int[] _senderNode;
     private readonly long _measuredFrom;
     private long _stray;
     private long _deliveries;
@@ -20,6 +21,7 @@ internal sealed class StepRecorder
         Step = step;
         _received = new int[messages];
         _expected = new int[messages];
+        _senderNode = new int[messages];
         _measuredFrom = measuredFrom;
     }
 
@@ -27,17 +29,24 @@ internal sealed class StepRecorder
 
     public LatencyHistogram Latency { get; } = new();
 
+    /// <summary>The deliveries of <see cref="Latency"/> that reached a member on another node than the sender's.</summary>
+    public LatencyHistogram OtherNode { get; } = new();
+
     /// <summary>Deliveries of any message of this step, duplicates included.</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);
 
     /// <summary>Bodies of other steps (late arrivals of an earlier step) or that did not parse.</summary>
     public long Stray => Interlocked.Read(ref _stray);
 
-    /// <summary>Called by the scheduler before message <paramref name="message"/> goes out.</summary>
-    public void Expect(long message, int members) => _expected[message] = members;
+    /// <summary>Called by the scheduler before message <paramref name="message"/> goes out from a connection to node <paramref name="senderNode"/>.</summary>
+    public void Expect(long message, int members, int senderNode)
+    {
+        _senderNode[message] = senderNode;
+        Volatile.Write(ref _expected[message], members);
+    }
 
-    /// <summary>Called by a receive loop with the bytes after a body marker.</summary>
-    public void OnBody(ReadOnlySpan<byte> afterMarker, long now)
+    /// <summary>Called by a receive loop of a connection to node <paramref name="node"/> with the bytes after a body marker.</summary>
+    public void OnBody(ReadOnlySpan<byte> afterMarker, long now, int node)
     {
         if (!MessageBody.TryRead(afterMarker, out var step, out var message, out var due) || step != Step || (ulong)message >= (ulong)_received.Length)
         {
@@ -49,7 +58,12 @@ internal sealed class StepRecorder
         Interlocked.Increment(ref _deliveries);
         if (message >= _measuredFrom)
         {
-            Latency.Record((now - due) * 1_000_000 / Stopwatch.Frequency);
+            var microseconds = (now - due) * 1_000_000 / Stopwatch.Frequency;
+            Latency.Record(microseconds);
+            if (_senderNode[message] != node)
+            {
+                OtherNode.Record(microseconds);
+            }
         }
     }
 

@@ -40,13 +40,23 @@ internal sealed class SystemInstance : IAsyncDisposable
             }
 
             var database = spec.NeedsPostgres ? await postgres() : null;
-            for (var n = 0; n < spec.Nodes; n++)
+            var processes = spec.OneProcess ? 1 : spec.Nodes;
+            for (var n = 0; n < processes; n++)
             {
-                var port = Peers.Ports.Free();
-                var (file, arguments) = spec.Command(root, port, redis, database);
+                var ports = new List<int>();
+                while (ports.Count < spec.Nodes / processes)
+                {
+                    var port = Peers.Ports.Free();
+                    if (!ports.Contains(port) && !instance.Ports.Contains(port))
+                    {
+                        ports.Add(port);
+                    }
+                }
+
+                var (file, arguments) = spec.Command(root, ports, redis, database);
                 var workingDirectory = spec.Peer == "socketio" ? Path.GetDirectoryName(entry) : root;
-                instance._nodes.Add(await PeerProcess.StartAsync($"{spec.Key}#{n + 1}", file, arguments, $"READY {port}", StartTimeout, workingDirectory));
-                instance.Ports.Add(port);
+                instance._nodes.Add(await PeerProcess.StartAsync($"{spec.Key}#{n + 1}", file, arguments, $"READY {ports[0]}", StartTimeout, workingDirectory));
+                instance.Ports.AddRange(ports);
             }
 
             return instance;

@@ -2,8 +2,11 @@ using ChatKit.LoadGen.Protocols;
 
 namespace ChatKit.LoadGen.Peers;
 
-/// <summary>One line of the comparison: a peer, how many nodes of it, and what it needs around it.</summary>
-internal sealed record SystemSpec(string Key, string Label, WireProtocol Protocol, int Nodes, bool NeedsRedis, bool NeedsPostgres, string Peer)
+/// <summary>
+/// One line of the comparison: a peer, how many nodes of it, and what it needs around it. <paramref name="OneProcess"/>:
+/// the nodes run in one process of the peer (listening on a port each) instead of a process each.
+/// </summary>
+internal sealed record SystemSpec(string Key, string Label, WireProtocol Protocol, int Nodes, bool NeedsRedis, bool NeedsPostgres, string Peer, bool OneProcess = false)
 {
     private static readonly ChatKitProtocol ChatKit = new();
     private static readonly SignalRProtocol SignalR = new();
@@ -15,6 +18,7 @@ internal sealed record SystemSpec(string Key, string Label, WireProtocol Protoco
     [
         new("chatkit", "ChatKit, 1 node", ChatKit, 1, false, false, "chatkit"),
         new("chatkit-2n", "ChatKit, 2 nodes + Redis (PostgreSQL store)", ChatKit, 2, true, true, "chatkit"),
+        new("chatkit-2n-mem", "ChatKit, 2 nodes + Redis (one process, shared in-memory store)", ChatKit, 2, true, false, "chatkit", OneProcess: true),
         new("chatkit-durable", "ChatKit durable (Kafka mock + PostgreSQL)", ChatKit, 1, false, true, "chatkit"),
         new("signalr", "SignalR, 1 node", SignalR, 1, false, false, "signalr"),
         new("socketio", "Socket.IO, 1 node", SocketIo, 1, false, false, "socketio"),
@@ -26,10 +30,10 @@ internal sealed record SystemSpec(string Key, string Label, WireProtocol Protoco
         All.FirstOrDefault(s => string.Equals(s.Key, key, StringComparison.OrdinalIgnoreCase))
         ?? throw new UsageException($"Unknown system '{key}'; known: {string.Join(", ", All.Select(s => s.Key))}.");
 
-    /// <summary>The command line of node <paramref name="node"/> listening on <paramref name="port"/>.</summary>
-    public (string File, List<string> Arguments) Command(string root, int port, string? redis, string? postgres)
+    /// <summary>The command line of a process of the system listening on <paramref name="ports"/> (one port unless <see cref="OneProcess"/>).</summary>
+    public (string File, List<string> Arguments) Command(string root, IReadOnlyList<int> ports, string? redis, string? postgres)
     {
-        var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var portText = string.Join(',', ports.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         switch (Peer)
         {
             case "chatkit":
@@ -66,5 +70,5 @@ internal sealed record SystemSpec(string Key, string Label, WireProtocol Protoco
     }
 
     /// <summary>The file the peer runs from (a missing one means the peer is not built).</summary>
-    public string Entry(string root) => Command(root, 1, null, null).Arguments[0];
+    public string Entry(string root) => Command(root, [1], null, null).Arguments[0];
 }

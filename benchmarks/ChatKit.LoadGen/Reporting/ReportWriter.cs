@@ -24,7 +24,7 @@ internal static class ReportWriter
         block.AppendLine(results.Machine);
         block.AppendLine(Inv($"Command: `{results.Command}`")).AppendLine();
         block.AppendLine(Inv($"""
-            Every system runs as its own process(es) on 127.0.0.1, driven by one load generator (`benchmarks/ChatKit.LoadGen`) on the same 2 cores, which speaks each system's protocol over raw WebSockets with the same client code (one receive loop and buffer per connection, bodies found by a marker, sends serialized per connection); connections come from 127.0.0.2 and up. Open loop: message k of a step is due at k / rate whatever the replies, its body carries its due time (Stopwatch), and every member times it from then, the sender included (a send the schedule's thread made late, it wakes every ~1 ms, counts). Each step: {results.Warmup:G} s of warm-up then {results.Seconds:G} s measured, at doubling loads until one fails, then one load between the last that passed and the first that failed. A load **passes** when p99 < 50 ms and every message reached every member exactly once with no refusal and no connection lost. "Max" is the highest offered fan-out deliveries/s that passed; p50 / p99 are measured at half of it. ChatKit's peer raises ChatKit's per-connection rate limit (50 frames/s, bursts of 100) to 1,000,000: the senders of scenario B send up to tens of frames per second each, and those of scenario A hundreds. ChatKit's 2-node line shares a PostgreSQL store (fsync on) between the nodes, because ChatKit numbers messages in its store and two in-memory stores would not agree; the durable line is the Kafka message log on librdkafka's mock cluster (3 brokers inside the peer process) in front of PostgreSQL. SignalR runs as one node only (its Redis backplane needs StackExchange.Redis 2.x, which does not restore here).
+            Every system runs as its own process(es) on 127.0.0.1, driven by one load generator (`benchmarks/ChatKit.LoadGen`) on the same 2 cores, which speaks each system's protocol over raw WebSockets with the same client code (one receive loop and buffer per connection, bodies found by a marker, sends serialized per connection); connections come from 127.0.0.2 and up. Open loop: message k of a step is due at k / rate whatever the replies, its body carries its due time (Stopwatch), and every member times it from then, the sender included (a send the schedule's thread made late, it wakes every ~1 ms, counts). Each step: {results.Warmup:G} s of warm-up then {results.Seconds:G} s measured, at doubling loads until one fails, then one load between the last that passed and the first that failed. A load **passes** when p99 < 50 ms and every message reached every member exactly once with no refusal and no connection lost. "Max" is the highest offered fan-out deliveries/s that passed; p50 / p99 are measured at half of it. ChatKit's peer raises ChatKit's per-connection rate limit (50 frames/s, bursts of 100) to 1,000,000: the senders of scenario B send up to tens of frames per second each, and those of scenario A hundreds. On 2 nodes every room has members on both (user i goes to node ⌊i / s⌋ mod 2, s being the distance between the user numbers of a room's members), and each message is sent on one node and received on both. ChatKit numbers messages in its store, so its nodes share one: the "PostgreSQL store" line runs each node as a process of its own on one PostgreSQL (fsync on); the "shared in-memory store" line runs both nodes (each its own Kestrel, engine and Redis connection) in one process on one in-memory store, which measures delivery and the backplane without a database, as issue 4's goal asks. The durable line is the Kafka message log on librdkafka's mock cluster (3 brokers inside the peer process) in front of PostgreSQL. SignalR runs as one node only (its Redis backplane needs StackExchange.Redis 2.x, which does not restore here).
             """)).AppendLine();
 
         block.AppendLine("| system | A: max deliveries/s | A: p50 / p99 at half | B: max deliveries/s | B: p50 / p99 at half |");
@@ -66,16 +66,21 @@ internal static class ReportWriter
         }
 
         DocumentBlocks.Replace(markdownPath, "sidebyside", "Side by side: ChatKit, SignalR, Socket.IO and the ceiling", block.ToString());
+        var nodes = systems.Where(s => s.Nodes > 1 && results.Steps.Any(r => r.System == s.Key)).ToList();
+        if (nodes.Count > 0)
+        {
+            DocumentBlocks.Replace(markdownPath, "sidebyside-nodes", "Side by side: across nodes", AcrossNodes(results, nodes));
+        }
 
         var steps = new StringBuilder();
         steps.AppendLine("Every step of the run above (latency in ms from the message's due time to its arrival at each member; deliveries counted per member).").AppendLine();
-        steps.AppendLine("| system | scenario | msg/s | offered deliveries/s | p50 | p90 | p99 | p99.9 | max | delivered / expected | dup | errors | closed | passed |");
-        steps.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        steps.AppendLine("| system | scenario | msg/s | offered deliveries/s | p50 | p90 | p99 | p99.9 | max | other node p99 | delivered / expected | dup | errors | closed | passed |");
+        steps.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var system in systems)
         {
             foreach (var r in results.Steps.Where(r => r.System == system.Key).OrderBy(r => r.Scenario, StringComparer.Ordinal).ThenBy(r => r.MessagesPerSecond))
             {
-                steps.AppendLine(Inv($"| {system.Label} | {r.Scenario} | {r.MessagesPerSecond:N0} | {r.OfferedDeliveriesPerSecond:N0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.P999Ms:F2} | {r.MaxMs:F2} | {r.Delivered:N0} / {r.Expected:N0} | {r.Duplicates:N0} | {r.Errors:N0} | {r.Closed:N0} | {(r.Passed ? "yes" : "no")} |"));
+                steps.AppendLine(Inv($"| {system.Label} | {r.Scenario} | {r.MessagesPerSecond:N0} | {r.OfferedDeliveriesPerSecond:N0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.P999Ms:F2} | {r.MaxMs:F2} | {(r.OtherNodeP99Ms is { } other ? Inv($"{other:F2}") : "-")} | {r.Delivered:N0} / {r.Expected:N0} | {r.Duplicates:N0} | {r.Errors:N0} | {r.Closed:N0} | {(r.Passed ? "yes" : "no")} |"));
             }
         }
 
@@ -118,6 +123,43 @@ internal static class ReportWriter
 
         var half = mine.FirstOrDefault(r => Math.Abs(r.MessagesPerSecond - (best.MessagesPerSecond / 2)) < 0.01);
         return (best.OfferedDeliveriesPerSecond, Inv($"{best.OfferedDeliveriesPerSecond:N0}"), half is null ? "-" : Inv($"{half.P50Ms:F2} / {half.P99Ms:F2} ms"));
+    }
+
+    /// <summary>The systems of several nodes: capacity, and latency at half of it for every member and for the members on another node than the sender's.</summary>
+    private static string AcrossNodes(CompareResults results, List<SystemSpec> systems)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("The systems of two nodes from the run above. \"Other node\" counts only the deliveries to members connected to the other node than the sender's, which crossed Redis; \"all\" counts every member's.").AppendLine();
+        text.AppendLine("| system | scenario | max deliveries/s | at half: all p50 / p99 | at half: other node p50 / p99 |");
+        text.AppendLine("|---|---|---:|---:|---:|");
+        var goal = new List<string>();
+        foreach (var system in systems)
+        {
+            foreach (var (scenario, _) in Loaded)
+            {
+                var mine = results.Steps.Where(r => r.System == system.Key && r.Scenario == scenario).ToList();
+                if (mine.Count == 0)
+                {
+                    continue;
+                }
+
+                var summary = Summarize(results.Steps, system.Key, scenario);
+                var best = mine.Where(r => r.Passed).MaxBy(r => r.MessagesPerSecond);
+                var half = best is null ? null : mine.FirstOrDefault(r => Math.Abs(r.MessagesPerSecond - (best.MessagesPerSecond / 2)) < 0.01);
+                var other = half?.OtherNodeP99Ms is { } p99 ? Inv($"{half.OtherNodeP50Ms:F2} / {p99:F2} ms") : "-";
+                text.AppendLine(Inv($"| {system.Label} | {scenario} | {summary.MaxText} | {summary.HalfText} | {other} |"));
+                if (system.Peer == "chatkit" && half?.OtherNodeP99Ms is { } crossed)
+                {
+                    goal.Add(Inv($"{system.Label}, {scenario}: {crossed:F2} ms ({(crossed < 10 ? "met" : "not met")})"));
+                }
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine(goal.Count == 0
+            ? "Goal of issue 4 (p99 under 10 ms to the other node at half of the capacity): not measured."
+            : "Goal of issue 4 (p99 under 10 ms to the other node at half of the capacity): " + string.Join("; ", goal) + ".");
+        return text.ToString();
     }
 
     private static string Ratio(IReadOnlyList<StepResult> steps, string mine, string other, string scenario) =>

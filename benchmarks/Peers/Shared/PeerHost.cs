@@ -21,22 +21,36 @@ internal static class PeerHost
     }
 
     /// <summary>Starts the app, prints the READY line, and runs until SIGTERM or SIGINT; returns the exit code.</summary>
-    public static async Task<int> RunAsync(WebApplication app, int port)
+    public static Task<int> RunAsync(WebApplication app, int port) => RunAsync([app], [port]);
+
+    /// <summary>
+    /// Starts every app (the nodes of one process, each on its port), prints the READY line of the first port once all
+    /// accept connections, and runs until SIGTERM or SIGINT stops them; returns the exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(IReadOnlyList<WebApplication> apps, IReadOnlyList<int> ports)
     {
-        try
+        for (var i = 0; i < apps.Count; i++)
         {
-            await app.StartAsync();
-        }
-        catch (IOException ex)
-        {
-            // Kestrel could not bind (the port is taken, say): one line, not an unhandled exception.
-            await Console.Error.WriteLineAsync($"Could not listen on 127.0.0.1:{port}: {ex.Message}");
-            return 1;
+            try
+            {
+                await apps[i].StartAsync();
+            }
+            catch (IOException ex)
+            {
+                // Kestrel could not bind (the port is taken, say): one line, not an unhandled exception.
+                await Console.Error.WriteLineAsync($"Could not listen on 127.0.0.1:{ports[i]}: {ex.Message}");
+                return 1;
+            }
         }
 
-        await Console.Out.WriteLineAsync($"READY {port}");
+        await Console.Out.WriteLineAsync($"READY {ports[0]}");
         await Console.Out.FlushAsync();
-        await app.WaitForShutdownAsync();
+        await Task.WhenAny(apps.Select(a => a.WaitForShutdownAsync()));
+        foreach (var app in apps)
+        {
+            await app.StopAsync();
+        }
+
         return 0;
     }
 }
