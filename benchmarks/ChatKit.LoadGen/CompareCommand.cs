@@ -13,6 +13,7 @@ namespace ChatKit.LoadGen;
 internal static class CompareCommand
 {
     private const int MaxSteps = 9;
+    private const int Bisections = 2;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>The systems whose idle connections are measured (one node each; the durable path changes nothing for an idle connection).</summary>
@@ -119,7 +120,7 @@ internal static class CompareCommand
 
     /// <summary>
     /// A fresh system, the scenario's connections and rooms, then loads doubling from the scenario's first rate until
-    /// one fails, one load between the last pass and the first failure, and half of the best load if not yet run.
+    /// one fails, two bisections between the last pass and the first failure, and half of the best load if not yet run.
     /// </summary>
     private static async Task<List<StepResult>> RampAsync(Infrastructure infrastructure, SystemSpec spec, string scenario, TimeSpan warmup, TimeSpan seconds)
     {
@@ -177,8 +178,27 @@ internal static class CompareCommand
             }
             else
             {
-                var between = await StepAsync(Math.Round(Math.Sqrt(best.MessagesPerSecond * failed.MessagesPerSecond)));
-                best = between.Passed ? between : best;
+                // Two halvings of the gap (on a log scale) between the last load that passed and the first that
+                // failed: the max is known to within a factor of 2^(1/4), about 19 %.
+                var low = best.MessagesPerSecond;
+                var high = failed.MessagesPerSecond;
+                for (var i = 0; i < Bisections && !instance.AnyExited; i++)
+                {
+                    var between = await StepAsync(Math.Round(Math.Sqrt(low * high)));
+                    if (between.Passed)
+                    {
+                        best = between;
+                        low = between.MessagesPerSecond;
+                    }
+                    else if (Broken(between))
+                    {
+                        break;
+                    }
+                    else
+                    {
+                        high = between.MessagesPerSecond;
+                    }
+                }
             }
         }
 
