@@ -31,7 +31,9 @@ public sealed partial class ChatSession : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ChatKitOptions _options;
-    private readonly Channel<OutboundItem> _outbound = Channel.CreateUnbounded<OutboundItem>(new UnboundedChannelOptions { SingleReader = true });
+    // Bounded only in name: Enqueue limits the queue by bytes. The bounded channel's queue starts empty and grows from
+    // 4 slots, where the unbounded one allocates 32 (about 2 KB per connection, idle or not).
+    private readonly Channel<OutboundItem> _outbound = Channel.CreateBounded<OutboundItem>(new BoundedChannelOptions(int.MaxValue) { SingleReader = true });
     private readonly Dictionary<string, long> _cursors = new(StringComparer.Ordinal);
     private readonly TokenBucket _rate;
     private readonly CancellationTokenSource _sendCancellation = new();
