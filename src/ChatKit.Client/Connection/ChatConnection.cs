@@ -260,12 +260,12 @@ internal sealed partial class ChatConnection : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Ignored a frame from the server on connection {ConnectionId} that is not a JSON object")]
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "Ignored a frame from the server on connection {ConnectionId} that is not a JSON object")]
     private static partial void LogUnreadableFrame(ILogger logger, Exception? exception, string connectionId);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Ignored a binary frame of {Length} bytes from the server on connection {ConnectionId}")]
+    [LoggerMessage(EventId = 6102, Level = LogLevel.Warning, Message = "Ignored a binary frame of {Length} bytes from the server on connection {ConnectionId}")]
     private static partial void LogBinaryFrameIgnored(ILogger logger, string connectionId, int length);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Debug, Message = "Closing connection {ConnectionId} politely failed; it is dropped instead")]
+    [LoggerMessage(EventId = 6103, Level = LogLevel.Debug, Message = "Closing connection {ConnectionId} politely failed; it is dropped instead")]
     private static partial void LogCloseFailed(ILogger logger, Exception exception, string connectionId);
 }

@@ -683,6 +683,6 @@ public sealed partial class ChatSession : IAsyncDisposable
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId} of user {UserId} read too slowly: more than {Limit} bytes queued; closing it with 4008")]
     private static partial void LogOverflow(ILogger logger, string connectionId, string userId, int limit);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Room {RoomId} messages {From} to {To} are not in the store; closing the connection so the client resumes from what it received")]
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Room {RoomId} messages {From} to {To} are not in the store; closing the connection so the client resumes from what it received")]
     private static partial void LogGapNotInStore(ILogger logger, string roomId, long from, long to);
 }

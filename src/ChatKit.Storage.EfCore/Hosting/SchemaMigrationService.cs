@@ -41,6 +41,6 @@ internal sealed partial class SchemaMigrationService(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "ChatKit {Provider} schema is up to date; steps applied now: {Steps}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "ChatKit {Provider} schema is up to date; steps applied now: {Steps}")]
     private static partial void LogMigrated(ILogger logger, EfCoreStorageProvider provider, IReadOnlyList<string> steps);
 }
