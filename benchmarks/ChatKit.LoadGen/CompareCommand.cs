@@ -126,7 +126,7 @@ internal static class CompareCommand
     {
         var layout = Scenarios.Layout(scenario);
         await using var instance = await infrastructure.StartAsync(spec);
-        await using var run = new LoadRun(spec.Key, spec.Protocol, instance.Ports, layout.Users, Log.Progress, layout);
+        await using var run = new LoadRun(spec.Key, spec.Protocol, instance.Ports, layout.Users, Log.Progress, layout, instance.ServerCpuTime);
         if (await run.ConnectAsync(layout.Users) > 0)
         {
             throw new InvalidOperationException($"not every connection opened ({run.Session.FirstError}).");

@@ -19,7 +19,7 @@ internal static class RunCommand
         await using var instance = given is null ? await infrastructure.StartAsync(spec) : null;
         var ports = given is null ? instance!.Ports : given.Split(',').Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Log.Progress($"{spec.Label}: {layout.Name} on port(s) {string.Join(',', ports)}");
-        await using var run = new LoadRun(spec.Key, spec.Protocol, ports, layout.Users, Log.Progress, layout);
+        await using var run = new LoadRun(spec.Key, spec.Protocol, ports, layout.Users, Log.Progress, layout, instance is null ? null : instance.ServerCpuTime);
         if (await run.ConnectAsync(layout.Users) > 0)
         {
             return 1;

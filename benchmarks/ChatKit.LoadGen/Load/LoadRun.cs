@@ -21,15 +21,18 @@ internal sealed class LoadRun : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pinging;
     private readonly Action<string> _progress;
+    private readonly Func<TimeSpan>? _serverCpu;
     private string[] _roomIds = [];
     private int _steps;
 
     /// <summary>
     /// A run against the nodes listening on <paramref name="ports"/>; user i connects to the node <paramref name="layout"/>
-    /// places it on (user i % nodes without a layout).
+    /// places it on (user i % nodes without a layout). <paramref name="serverCpu"/> reads the CPU time the system's
+    /// processes have used, to give each step its CPU per delivery.
     /// </summary>
-    public LoadRun(string system, WireProtocol protocol, IReadOnlyList<int> ports, int maxConnections, Action<string> progress, RoomLayout? layout = null)
+    public LoadRun(string system, WireProtocol protocol, IReadOnlyList<int> ports, int maxConnections, Action<string> progress, RoomLayout? layout = null, Func<TimeSpan>? serverCpu = null)
     {
+        _serverCpu = serverCpu;
         System = system;
         Protocol = protocol;
         _ports = ports;
@@ -204,6 +207,7 @@ internal sealed class LoadRun : IAsyncDisposable
             }
         })
         { IsBackground = true, Name = "open-loop schedule" };
+        var cpuBefore = _serverCpu?.Invoke();
         sender.Start();
         while (sender.IsAlive)
         {
@@ -226,6 +230,7 @@ internal sealed class LoadRun : IAsyncDisposable
         }
 
         var counts = recorder.Count(total);
+        var cpu = _serverCpu?.Invoke() - cpuBefore;
         Session.Recorder = null;
         var latency = recorder.Latency;
         var other = recorder.OtherNode;
@@ -235,7 +240,8 @@ internal sealed class LoadRun : IAsyncDisposable
             counts.Expected, counts.Delivered, counts.Duplicates, counts.Missing,
             Session.Errors - errors, Session.Closed - closed, Session.Acks - acks, Session.FirstError,
             _ports.Count > 1 && other.Count > 0 ? Ms(other.ValueAt(0.5)) : null,
-            _ports.Count > 1 && other.Count > 0 ? Ms(other.ValueAt(0.99)) : null);
+            _ports.Count > 1 && other.Count > 0 ? Ms(other.ValueAt(0.99)) : null,
+            cpu > TimeSpan.Zero && counts.Delivered > 0 ? cpu.Value.TotalMicroseconds / counts.Delivered : null);
     }
 
     public async ValueTask DisposeAsync()

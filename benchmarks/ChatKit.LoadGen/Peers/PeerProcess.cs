@@ -99,6 +99,20 @@ internal sealed class PeerProcess : IAsyncDisposable
         return 0;
     }
 
+    /// <summary>CPU time the process has used so far, user and kernel; what it had when it exited once it is gone.</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+        catch (InvalidOperationException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Kills every process still running (Ctrl+C): no grace, the run is being abandoned.</summary>
     public static void KillAll()
     {

@@ -68,6 +68,9 @@ internal sealed class SystemInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time used so far by the system's nodes and its redis-server (PostgreSQL, shared by the run, not counted).</summary>
+    public TimeSpan ServerCpuTime() => _nodes.Aggregate(_redis?.CpuTime() ?? TimeSpan.Zero, (sum, node) => sum + node.CpuTime());
+
     /// <summary>Resident memory of the system's nodes together (Redis and PostgreSQL not counted).</summary>
     public long NodesResidentBytes() => _nodes.Sum(n => n.ResidentBytes());
 
