@@ -93,10 +93,14 @@ public sealed partial class ChatSession : IAsyncDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _sendCancellation.Token);
         var token = linked.Token;
+
+        // The wait below takes no token: with one, the channel allocates a waiter each time the queue runs dry (once per
+        // frame on a quiet connection); without, it reuses one. Cancellation ends the wait by completing the queue.
+        using var wake = token.UnsafeRegister(static state => ((ChatSession)state!)._outbound.Writer.TryComplete(), this);
         try
         {
             var reader = _outbound.Reader;
-            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 while (!Overflowed && reader.TryRead(out var item))
                 {
@@ -112,6 +116,8 @@ public sealed partial class ChatSession : IAsyncDisposable
                     return;
                 }
             }
+
+            token.ThrowIfCancellationRequested();
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

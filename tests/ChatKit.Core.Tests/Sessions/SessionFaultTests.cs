@@ -167,6 +167,24 @@ public sealed class SessionFaultTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Cancelling_the_connection_ends_a_writer_that_waits_on_an_empty_queue_and_drops_the_socket()
+    {
+        using var harness = new CoreHarness();
+        var transport = new RecordingTransport();
+        await using var session = harness.NewSession(Bob, transport);
+        using var connection = new CancellationTokenSource();
+        var writer = session.RunAsync(connection.Token);
+        await session.HandleFrameAsync(Frame(new ClientFrame { Type = FrameTypes.Hello, Id = "h" }), CancellationToken.None);
+        await transport.NextAsync();
+
+        await connection.CancelAsync();
+        await writer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(transport.Aborted);
+        Assert.Null(transport.CloseCode);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Malformed_frames_count_against_the_rate_limit()
     {
         using var harness = new CoreHarness(o =>
