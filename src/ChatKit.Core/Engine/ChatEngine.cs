@@ -489,16 +489,8 @@ public sealed partial class ChatEngine
     }
 
     /// <summary>The <c>message</c> event of a stored message, as every connection receives it.</summary>
-    internal static byte[] SerializeMessageEvent(ChatMessage message) => ProtocolJson.Serialize(new ServerFrame
-    {
-        Type = FrameTypes.Message,
-        Room = message.RoomId,
-        Seq = message.Sequence,
-        Cmid = message.ClientMessageId,
-        Sender = message.SenderId,
-        Body = message.Body,
-        SentAt = message.SentAt,
-    });
+    internal static byte[] SerializeMessageEvent(ChatMessage message) =>
+        ProtocolJson.SerializeMessageEvent(message.RoomId, message.Sequence, message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
 
     private static readonly IReadOnlyDictionary<string, string> EmptyNames = new Dictionary<string, string>(StringComparer.Ordinal);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -37,6 +38,71 @@ public static class ProtocolJson
 
     /// <summary>The source-generated metadata, for callers that serialize the protocol objects themselves.</summary>
     public static JsonSerializerContext Context => Wire;
+
+    /// <summary>
+    /// The <c>message</c> event of a stored message: the bytes <see cref="Serialize(ServerFrame)"/> gives for a frame
+    /// of these fields, written without building one (this runs for every message sent).
+    /// </summary>
+    public static byte[] SerializeMessageEvent(string room, long seq, string? cmid, string? sender, string? body, DateTimeOffset sentAt)
+    {
+        var writer = StartFrame(FrameTypes.Message, re: null);
+        writer.WriteString("room"u8, room);
+        writer.WriteNumber("seq"u8, seq);
+        WriteIfPresent(writer, "cmid"u8, cmid);
+        WriteIfPresent(writer, "sender"u8, sender);
+        WriteIfPresent(writer, "body"u8, body);
+        writer.WriteString("sentAt"u8, sentAt);
+        return EndFrame(writer);
+    }
+
+    /// <summary>
+    /// The reply to a <c>send</c>: the bytes <see cref="Serialize(ServerFrame)"/> gives for a reply of these fields,
+    /// written without building the frame (this runs for every message sent).
+    /// </summary>
+    public static byte[] SerializeSendReply(string re, string room, long seq, string? cmid, DateTimeOffset sentAt, bool duplicate)
+    {
+        var writer = StartFrame(FrameTypes.Reply, re);
+        writer.WriteString("room"u8, room);
+        writer.WriteNumber("seq"u8, seq);
+        WriteIfPresent(writer, "cmid"u8, cmid);
+        writer.WriteString("sentAt"u8, sentAt);
+        writer.WriteBoolean("duplicate"u8, duplicate);
+        return EndFrame(writer);
+    }
+
+    private static Utf8JsonWriter StartFrame(string type, string? re)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, type);
+        WriteIfPresent(writer, "re"u8, re);
+        return writer;
+    }
+
+    private static byte[] EndFrame(Utf8JsonWriter writer)
+    {
+        writer.WriteEndObject();
+        writer.Flush();
+        return t_buffer!.WrittenSpan.ToArray();
+    }
+
+    private static void WriteIfPresent(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    // One writer and buffer per thread for the two frames above; nothing in them awaits, so a thread never needs two.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 }
 
 [JsonSourceGenerationOptions(

@@ -573,7 +573,8 @@ public sealed partial class ChatSession : IAsyncDisposable
                 return null;
             case FrameTypes.Send:
                 var sent = await _engine.SendAsync(User, frame.Room, frame.Cmid, frame.Body, ct).ConfigureAwait(false);
-                return new ServerFrame { Room = sent.Room, Seq = sent.Seq, Cmid = sent.Cmid, SentAt = sent.SentAt, Duplicate = sent.Duplicate };
+                Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, ProtocolJson.SerializeSendReply(frame.Id!, sent.Room, sent.Seq, sent.Cmid, sent.SentAt, sent.Duplicate), null));
+                return null;
             case FrameTypes.History:
                 var page = await _engine.GetHistoryAsync(User, frame.Room, frame.Before, frame.After, frame.Limit, ct).ConfigureAwait(false);
                 return new ServerFrame { Room = page.Room, Messages = page.Messages, HasMore = page.HasMore };
