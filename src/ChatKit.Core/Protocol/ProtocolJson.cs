@@ -86,7 +86,15 @@ public static class ProtocolJson
     {
         writer.WriteEndObject();
         writer.Flush();
-        return t_buffer!.WrittenSpan.ToArray();
+        var frame = t_buffer!.WrittenSpan.ToArray();
+        if (t_buffer.Capacity > KeptBufferBytes)
+        {
+            // A host that allows large bodies should not have every thread keep a buffer the size of the largest.
+            t_buffer = null;
+            t_writer = null;
+        }
+
+        return frame;
     }
 
     private static void WriteIfPresent(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
@@ -96,6 +104,8 @@ public static class ProtocolJson
             writer.WriteString(name, value);
         }
     }
+
+    private const int KeptBufferBytes = 64 * 1024;
 
     // One writer and buffer per thread for the two frames above; nothing in them awaits, so a thread never needs two.
     [ThreadStatic]
