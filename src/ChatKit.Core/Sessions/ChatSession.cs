@@ -99,6 +99,8 @@ public sealed partial class ChatSession : IAsyncDisposable
         using var wake = token.UnsafeRegister(static state => ((ChatSession)state!)._outbound.Writer.TryComplete(), this);
         try
         {
+            // Cancelled before it starts (the registration above then already completed the queue): send nothing.
+            token.ThrowIfCancellationRequested();
             var reader = _outbound.Reader;
             while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {

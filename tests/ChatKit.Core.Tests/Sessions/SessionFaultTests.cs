@@ -185,6 +185,22 @@ public sealed class SessionFaultTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_writer_started_on_a_cancelled_connection_sends_nothing_queued_and_drops_the_socket()
+    {
+        using var harness = new CoreHarness();
+        var transport = new RecordingTransport();
+        await using var session = harness.NewSession(Bob, transport);
+        session.Close(ChatCloseCodes.HelloTimeout, "hello_timeout");
+        using var connection = new CancellationTokenSource();
+        await connection.CancelAsync();
+
+        await session.RunAsync(connection.Token).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(transport.Aborted);
+        Assert.Null(transport.CloseCode);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Malformed_frames_count_against_the_rate_limit()
     {
         using var harness = new CoreHarness(o =>
