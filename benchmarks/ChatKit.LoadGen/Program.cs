@@ -5,18 +5,19 @@ using ChatKit.LoadGen.Load;
 using ChatKit.LoadGen.Peers;
 
 // The side-by-side load generator (issue 8). Commands:
-//   run     one system, one scenario, one or more offered loads; prints each step
+//   run     one system, one scenario, one or more offered loads; prints each step (with the servers' CPU per
+//           delivery, unless --ports points at a system started elsewhere)
 //   smoke   every system alone with a few connections for a few seconds; exits 1 when one delivers other than expected
 //   compare everything (scenarios A, B and C for every system), then the docs/benchmarks.md blocks and the SVG plot
 //   report  rewrites the docs blocks and the plot from a results file of compare
-const string Usage = """
+var usage = """
     usage: ChatKit.LoadGen run --system KEY [--scenario A|B|small] [--rates 100,200] [--seconds 5] [--warmup 1] [--ports P1,P2]
            ChatKit.LoadGen smoke [--systems KEY,...] [--seconds 2]
            ChatKit.LoadGen compare [--systems KEY,...] [--scenarios A,B,C] [--seconds 4] [--warmup 1] [--idle 10000,20000,40000,100000]
                                    [--out docs/benchmarks.md] [--svg docs/benchmarks-p99.svg] [--results FILE]
            ChatKit.LoadGen report --results FILE [--out docs/benchmarks.md] [--svg docs/benchmarks-p99.svg]
-    systems: chatkit, chatkit-2n, chatkit-durable, signalr, socketio, socketio-2n, ceiling
-    """;
+    systems:
+    """ + " " + string.Join(", ", SystemSpec.All.Select(s => s.Key));
 
 var options = new CommandOptions(args);
 var root = options.Get("--root") ?? RepositoryRoot.Find();
@@ -37,14 +38,14 @@ try
         case "report":
             return CompareCommand.Report(options, root);
         default:
-            Console.Error.WriteLine(Usage);
+            Console.Error.WriteLine(usage);
             return 2;
     }
 }
 catch (Exception e) when (e is UsageException or FormatException)
 {
     Console.Error.WriteLine(e.Message);
-    Console.Error.WriteLine(Usage);
+    Console.Error.WriteLine(usage);
     return 2;
 }
 finally
