@@ -43,7 +43,7 @@ public static class ProtocolJson
     /// The <c>message</c> event of a stored message: the bytes <see cref="Serialize(ServerFrame)"/> gives for a frame
     /// of these fields, written without building one (this runs for every message sent).
     /// </summary>
-    public static byte[] SerializeMessageEvent(string room, long seq, string? cmid, string? sender, string? body, DateTimeOffset sentAt)
+    internal static byte[] SerializeMessageEvent(string room, long seq, string? cmid, string? sender, string? body, DateTimeOffset sentAt)
     {
         var writer = StartFrame(FrameTypes.Message, re: null);
         writer.WriteString("room"u8, room);
@@ -59,7 +59,7 @@ public static class ProtocolJson
     /// The reply to a <c>send</c>: the bytes <see cref="Serialize(ServerFrame)"/> gives for a reply of these fields,
     /// written without building the frame (this runs for every message sent).
     /// </summary>
-    public static byte[] SerializeSendReply(string re, string room, long seq, string? cmid, DateTimeOffset sentAt, bool duplicate)
+    internal static byte[] SerializeSendReply(string re, string room, long seq, string? cmid, DateTimeOffset sentAt, bool duplicate)
     {
         var writer = StartFrame(FrameTypes.Reply, re);
         writer.WriteString("room"u8, room);

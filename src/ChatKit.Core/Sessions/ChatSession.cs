@@ -275,7 +275,9 @@ public sealed partial class ChatSession : IAsyncDisposable
 
     internal void EnqueueUnsubscribe(string roomId, ReadOnlyMemory<byte> frame) => Enqueue(new OutboundItem(OutboundKind.Unsubscribe, roomId, 0, frame, null));
 
-    private void SendFrame(ServerFrame frame) => Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, ProtocolJson.Serialize(frame), null));
+    private void SendFrame(ServerFrame frame) => SendFrame(ProtocolJson.Serialize(frame));
+
+    private void SendFrame(byte[] utf8Frame) => Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, utf8Frame, null));
 
     private bool TakeRateToken(ReadOnlySpan<byte> utf8Frame)
     {
@@ -575,7 +577,7 @@ public sealed partial class ChatSession : IAsyncDisposable
                 return null;
             case FrameTypes.Send:
                 var sent = await _engine.SendAsync(User, frame.Room, frame.Cmid, frame.Body, ct).ConfigureAwait(false);
-                Enqueue(new OutboundItem(OutboundKind.Frame, null, 0, ProtocolJson.SerializeSendReply(frame.Id!, sent.Room, sent.Seq, sent.Cmid, sent.SentAt, sent.Duplicate), null));
+                SendFrame(ProtocolJson.SerializeSendReply(frame.Id!, sent.Room, sent.Seq, sent.Cmid, sent.SentAt, sent.Duplicate));
                 return null;
             case FrameTypes.History:
                 var page = await _engine.GetHistoryAsync(User, frame.Room, frame.Before, frame.After, frame.Limit, ct).ConfigureAwait(false);
