@@ -31,7 +31,7 @@ public sealed class KafkaClients
         var config = Apply(new ProducerConfig());
         config.EnableIdempotence = true;
         config.Acks = Acks.All;
-        config.LingerMs = 1;
+        Default(config, "linger.ms", "1");
 
         // The Java client's partitioner: a room's partition is the same for ChatKit and for any other producer.
         config.Partitioner = Partitioner.Murmur2Random;
@@ -63,8 +63,17 @@ public sealed class KafkaClients
         config.EnableAutoCommit = false;
         config.IsolationLevel = IsolationLevel.ReadCommitted;
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
-        config.FetchWaitMaxMs = 5;
+        Default(config, "fetch.wait.max.ms", "5");
         return config;
+    }
+
+    /// <summary>A tuning setting of ChatKit's that the user's <see cref="KafkaTransportOptions.Settings"/> may replace.</summary>
+    private void Default(ClientConfig config, string key, string value)
+    {
+        if (!Options.Settings.ContainsKey(key))
+        {
+            config.Set(key, value);
+        }
     }
 
     private T Apply<T>(T config)

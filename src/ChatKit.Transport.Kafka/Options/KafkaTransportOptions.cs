@@ -48,7 +48,8 @@ public sealed class KafkaTransportOptions
     /// <summary>
     /// librdkafka settings passed through to every client ChatKit makes, for security and tuning, for example
     /// <c>security.protocol</c>, <c>sasl.mechanism</c>, <c>sasl.username</c>, <c>ssl.ca.location</c>. ChatKit's own
-    /// settings (idempotence, acks, isolation, group and transactional ids) win over these.
+    /// settings (idempotence, acks, isolation, group and transactional ids) win over these; its tuning defaults
+    /// (<c>linger.ms</c> 1 for producers, <c>fetch.wait.max.ms</c> 5 for consumers) give way to them.
     /// </summary>
     public IDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
