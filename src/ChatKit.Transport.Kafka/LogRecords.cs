@@ -23,6 +23,9 @@ internal static class LogRecords
     /// <summary>Header of a messages-topic record that repeats an earlier one (the answer to a send retried with the same client message id).</summary>
     public const string RepeatHeader = "chatkit-repeat";
 
+    private static readonly byte[] Yes = "1"u8.ToArray();
+    private static readonly byte[] No = "0"u8.ToArray();
+
     private static readonly LogJsonContext Json = new(new JsonSerializerOptions(LogJsonContext.Default.Options)
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -41,16 +44,20 @@ internal static class LogRecords
         return record is null ? null : new NewMessage(record.Room, record.Cmid, record.Sender, record.Body, record.SentAt);
     }
 
-    public static Message<byte[], byte[]> Numbered(ChatMessage message, string writer, bool stored, bool repeat)
+    /// <summary>
+    /// A messages-topic record. <paramref name="writer"/> is the writing node's id in UTF-8; the header values are
+    /// shared arrays, which is safe because the producer only copies them.
+    /// </summary>
+    public static Message<byte[], byte[]> Numbered(ChatMessage message, byte[] writer, bool stored, bool repeat)
     {
         var headers = new Headers
         {
-            { WriterHeader, Encoding.UTF8.GetBytes(writer) },
-            { StoredHeader, stored ? "1"u8.ToArray() : "0"u8.ToArray() },
+            { WriterHeader, writer },
+            { StoredHeader, stored ? Yes : No },
         };
         if (repeat)
         {
-            headers.Add(RepeatHeader, "1"u8.ToArray());
+            headers.Add(RepeatHeader, Yes);
         }
 
         var value = JsonSerializer.SerializeToUtf8Bytes(
@@ -69,11 +76,21 @@ internal static class LogRecords
         }
 
         var message = new ChatMessage(info.Room, info.Seq, info.Cmid, info.Sender, info.Body, info.SentAt);
-        return new NumberedRecord(message, Header(record, WriterHeader) ?? "", string.Equals(Header(record, StoredHeader), "1", StringComparison.Ordinal), string.Equals(Header(record, RepeatHeader), "1", StringComparison.Ordinal));
+        return new NumberedRecord(message, IsSet(record, RepeatHeader));
     }
 
-    private static string? Header(Message<byte[], byte[]> record, string name) =>
-        record.Headers is not null && record.Headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+    /// <summary>
+    /// Whether a messages-topic record still has to be stored (marked unstored and not a repeat), read from its headers
+    /// alone: the store worker skips the others without parsing them.
+    /// </summary>
+    public static bool NeedsStoring(Message<byte[], byte[]> record) => !IsSet(record, StoredHeader) && !IsSet(record, RepeatHeader);
+
+    /// <summary>The node whose writer numbered a messages-topic record, or an empty string.</summary>
+    public static string Writer(Message<byte[], byte[]> record) =>
+        record.Headers is not null && record.Headers.TryGetLastBytes(WriterHeader, out var bytes) ? Encoding.UTF8.GetString(bytes) : "";
+
+    private static bool IsSet(Message<byte[], byte[]> record, string header) =>
+        record.Headers is not null && record.Headers.TryGetLastBytes(header, out var bytes) && bytes.AsSpan().SequenceEqual(Yes);
 
     private static T? Parse<T>(byte[]? value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
         where T : class
@@ -95,7 +112,7 @@ internal static class LogRecords
 }
 
 /// <summary>A message as the messages topic has it.</summary>
-internal sealed record NumberedRecord(ChatMessage Message, string Writer, bool Stored, bool Repeat);
+internal sealed record NumberedRecord(ChatMessage Message, bool Repeat);
 
 /// <summary>The value of an incoming-topic record.</summary>
 internal sealed class IncomingRecord

@@ -48,7 +48,7 @@ internal sealed partial class MessagesReader(KafkaClients clients, KafkaMessageL
                 }
                 else if (!record.Repeat)
                 {
-                    LogLoser(logger, record.Message.RoomId, record.Message.Sequence, record.Writer);
+                    LogLoser(logger, record.Message.RoomId, record.Message.Sequence, LogRecords.Writer(result.Message));
                     continue;
                 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using ChatKit.Model;
 using ChatKit.Storage;
 using Confluent.Kafka;
@@ -26,6 +27,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private readonly Dictionary<string, RoomLog> _rooms = new(StringComparer.Ordinal);
     private readonly HashSet<int> _unscanned = [];
+    private readonly byte[] _writer = Encoding.UTF8.GetBytes(clients.NodeId);
     private IProducer<byte[], byte[]>? _producer;
     private bool _inTransaction;
 
@@ -225,7 +227,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
         _inTransaction = true;
         foreach (var output in outputs)
         {
-            producer.Produce(clients.Options.MessagesTopic, LogRecords.Numbered(output.Message, clients.NodeId, output.Stored, output.Repeat));
+            producer.Produce(clients.Options.MessagesTopic, LogRecords.Numbered(output.Message, _writer, output.Stored, output.Repeat));
         }
 
         var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)).ToList();

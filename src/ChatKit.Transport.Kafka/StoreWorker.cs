@@ -33,8 +33,9 @@ internal sealed partial class StoreWorker(KafkaClients clients, IChatStore store
                 continue;
             }
 
-            var unstored = batch.Select(r => LogRecords.ReadNumbered(r.Message)).OfType<NumberedRecord>()
-                .Where(r => !r.Stored && !r.Repeat).Select(r => r.Message).ToList();
+            // The writers store nearly everything themselves while the database is up: only records marked unstored are parsed.
+            var unstored = batch.Where(r => LogRecords.NeedsStoring(r.Message)).Select(r => LogRecords.ReadNumbered(r.Message))
+                .OfType<NumberedRecord>().Select(r => r.Message).ToList();
             while (unstored.Count > 0 && !Stopping.IsCancellationRequested && !TryStore(unstored))
             {
                 Pause(clients.Options.StoreRetryDelay);
