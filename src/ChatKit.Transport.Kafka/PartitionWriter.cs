@@ -31,6 +31,14 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
     private IProducer<byte[], byte[]>? _producer;
     private bool _inTransaction;
 
+    /// <summary>
+    /// Called on the writer's thread once a batch's transaction has committed, with the batch's messages (repeats
+    /// included). For measurements: librdkafka's mock cluster shows records to <c>read_committed</c> readers before
+    /// their transaction commits, so there a send can be acknowledged before its batch is committed; a real broker
+    /// never does that.
+    /// </summary>
+    internal Action<IReadOnlyList<ChatMessage>>? Committed { get; set; }
+
     public void Start()
     {
         var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.WritersGroup))
@@ -167,6 +175,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
         }
 
         Commit(outputs, batch);
+        Committed?.Invoke(outputs.ConvertAll(o => o.Message));
     }
 
     /// <summary>Stores what it can; a message the store already has under another sequence becomes a repeat of that one.</summary>
