@@ -77,6 +77,7 @@ internal static class KafkaBenchmark
             var collections = GC.CollectionCount(0);
             var allocated = GC.GetTotalAllocatedBytes();
             var (achieved, sends) = await PacedAsync(node, senders, offered, paced);
+            await commits.WaitForAsync(sends, TimeSpan.FromSeconds(30));
             node.Writer.Committed = null;
             progress($"    {GC.CollectionCount(0) - collections} garbage collections, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / sends.Length:N0} bytes allocated in the process per send");
 
@@ -196,18 +197,48 @@ internal static class KafkaBenchmark
                         times[(int)message.Sequence] = now;
                     }
                 }
+
+                Monitor.PulseAll(_byRoom);
             }
         }
+
+        /// <summary>
+        /// Waits until every send's batch has committed: on the mock the last sends can be acknowledged before their
+        /// batch's commit.
+        /// </summary>
+        public Task WaitForAsync(PacedSend[] sends, TimeSpan timeout) => Task.Run(() =>
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            lock (_byRoom)
+            {
+                foreach (var send in sends)
+                {
+                    while (!Has(send.Room, send.Seq))
+                    {
+                        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                        if (left <= TimeSpan.Zero)
+                        {
+                            throw new InvalidOperationException($"Room {rooms[send.Room]} sequence {send.Seq} was acknowledged but no writer committed it within {timeout.TotalSeconds:N0} s.");
+                        }
+
+                        Monitor.Wait(_byRoom, left);
+                    }
+                }
+            }
+        });
 
         public long At(int room, long seq)
         {
             lock (_byRoom)
             {
-                var times = _byRoom[rooms[room]];
-                return seq < times.Count && times[(int)seq] != 0
-                    ? times[(int)seq]
-                    : throw new InvalidOperationException($"Room {rooms[room]} sequence {seq} was acknowledged but no writer committed it.");
+                return _byRoom[rooms[room]][(int)seq];
             }
+        }
+
+        private bool Has(int room, long seq)
+        {
+            var times = _byRoom[rooms[room]];
+            return seq < times.Count && times[(int)seq] != 0;
         }
     }
 
