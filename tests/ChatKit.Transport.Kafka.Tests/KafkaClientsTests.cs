@@ -7,26 +7,29 @@ namespace ChatKit.Transport.Kafka.Tests;
 /// <summary>Which of ChatKit's client settings the user's pass-through settings can replace, and which they cannot.</summary>
 public sealed class KafkaClientsTests
 {
-    [Fact(Timeout = 10_000)]
-    public async Task Tuning_defaults_apply_when_the_user_sets_nothing()
+    [Theory(Timeout = 10_000)]
+    [InlineData(null, null, 1, 5)]
+    [InlineData("20", "100", 20, 100)]
+    [InlineData("0", null, 0, 5)]
+    public async Task The_users_tuning_settings_replace_chatkits_defaults_and_only_those_it_sets(string? linger, string? fetchWait, int lingerMs, int fetchWaitMs)
     {
         await Task.Yield();
-        var clients = Clients(new Dictionary<string, string>(StringComparer.Ordinal));
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (linger is not null)
+        {
+            settings["linger.ms"] = linger;
+        }
 
-        Assert.Equal(1, clients.Producer().LingerMs);
-        Assert.Equal(1, clients.TransactionalProducer().LingerMs);
-        Assert.Equal(5, clients.Consumer("group").FetchWaitMaxMs);
-    }
+        if (fetchWait is not null)
+        {
+            settings["fetch.wait.max.ms"] = fetchWait;
+        }
 
-    [Fact(Timeout = 10_000)]
-    public async Task The_users_tuning_settings_replace_chatkits_defaults()
-    {
-        await Task.Yield();
-        var clients = Clients(new Dictionary<string, string>(StringComparer.Ordinal) { ["linger.ms"] = "20", ["fetch.wait.max.ms"] = "100" });
+        var clients = Clients(settings);
 
-        Assert.Equal(20, clients.Producer().LingerMs);
-        Assert.Equal(20, clients.TransactionalProducer().LingerMs);
-        Assert.Equal(100, clients.Consumer("group").FetchWaitMaxMs);
+        Assert.Equal(lingerMs, clients.Producer().LingerMs);
+        Assert.Equal(lingerMs, clients.TransactionalProducer().LingerMs);
+        Assert.Equal(fetchWaitMs, clients.Consumer("group").FetchWaitMaxMs);
     }
 
     [Fact(Timeout = 10_000)]
