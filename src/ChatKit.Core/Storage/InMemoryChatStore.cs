@@ -200,7 +200,8 @@ public sealed class InMemoryChatStore : IChatStore
                 return ValueTask.FromResult(new AppendResult(existing, Duplicate: true));
             }
 
-            var stored = new ChatMessage(message.RoomId, state.Messages.Count + 1, message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
+            // The room's own id, not the sender's copy of it: a store that keeps every message keeps one string less each.
+            var stored = new ChatMessage(state.Room.Id, state.Messages.Count + 1, message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
             state.Messages.Add(stored);
             state.ByClientId.Add(stored.ClientMessageId, stored);
             if (state.ReadStates.ContainsKey(message.SenderId))
