@@ -23,6 +23,7 @@ internal static class KafkaBenchmark
 {
     private const int Partitions = 12;
     private const int Rooms = 64;
+    private const string Body = "a message of a typical length, about sixty bytes long";
 
     /// <summary>The untimed closed-loop round before the capacity: the writers' group join, tiered compilation, caches.</summary>
     public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
@@ -101,10 +102,9 @@ internal static class KafkaBenchmark
         var stop = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var all = Task.WhenAll(Enumerable.Range(0, senders).Select(async s =>
         {
-            var user = new ChatUser($"u{s}", $"User {s}");
             for (var n = 0; Stopwatch.GetTimestamp() < stop; n++)
             {
-                await node.Engine.SendAsync(user, node.Rooms[s % Rooms], $"{prefix}{s}-{n}", "a message of a typical length, about sixty bytes long", CancellationToken.None);
+                await node.Engine.SendAsync(node.Users[s], node.Rooms[s % Rooms], $"{prefix}{s}-{n}", Body, CancellationToken.None);
                 Interlocked.Increment(ref acknowledged);
             }
         }));
@@ -133,7 +133,6 @@ internal static class KafkaBenchmark
     {
         var total = (int)(rate * duration.TotalSeconds);
         var sends = new PacedSend[total];
-        var users = Enumerable.Range(0, senders).Select(s => new ChatUser($"u{s}", $"User {s}")).ToArray();
         var remaining = total;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = Stopwatch.GetTimestamp();
@@ -158,7 +157,7 @@ internal static class KafkaBenchmark
             try
             {
                 var s = n % senders;
-                var result = await node.Engine.SendAsync(users[s], node.Rooms[s % Rooms], $"p{n}", "a message of a typical length, about sixty bytes long", CancellationToken.None);
+                var result = await node.Engine.SendAsync(node.Users[s], node.Rooms[s % Rooms], $"p{n}", Body, CancellationToken.None);
                 sends[n] = new PacedSend(s % Rooms, result.Seq, due, Stopwatch.GetTimestamp());
                 if (Interlocked.Decrement(ref remaining) == 0)
                 {
@@ -254,8 +253,9 @@ internal static class KafkaBenchmark
         private readonly ServiceProvider _provider;
         private readonly List<IHostedService> _hosted;
 
-        private KafkaNode(MockKafkaCluster kafka, ServiceProvider provider, List<IHostedService> hosted)
+        private KafkaNode(MockKafkaCluster kafka, ServiceProvider provider, List<IHostedService> hosted, int senders)
         {
+            Users = Enumerable.Range(0, senders).Select(s => new ChatUser($"u{s}", $"User {s}")).ToArray();
             _kafka = kafka;
             _provider = provider;
             _hosted = hosted;
@@ -268,6 +268,9 @@ internal static class KafkaBenchmark
         public PartitionWriter Writer { get; }
 
         public List<string> Rooms { get; } = [];
+
+        /// <summary>Sender s is user <c>u{s}</c>, a member of room s mod 64.</summary>
+        public ChatUser[] Users { get; }
 
         public static async Task<KafkaNode> StartAsync(IChatStore store, int senders)
         {
@@ -292,7 +295,7 @@ internal static class KafkaBenchmark
                 }
             });
             var provider = services.BuildServiceProvider();
-            var node = new KafkaNode(kafka, provider, provider.GetServices<IHostedService>().ToList());
+            var node = new KafkaNode(kafka, provider, provider.GetServices<IHostedService>().ToList(), senders);
             foreach (var service in node._hosted)
             {
                 await service.StartAsync(CancellationToken.None);
@@ -305,7 +308,7 @@ internal static class KafkaBenchmark
             }
 
             await Task.WhenAll(Enumerable.Range(0, senders).Select(s =>
-                node.Engine.SendAsync(new ChatUser($"u{s}", $"User {s}"), node.Rooms[s % KafkaBenchmark.Rooms], $"ready{s}", "ready", CancellationToken.None)));
+                node.Engine.SendAsync(node.Users[s], node.Rooms[s % KafkaBenchmark.Rooms], $"ready{s}", "ready", CancellationToken.None)));
             return node;
         }
 
