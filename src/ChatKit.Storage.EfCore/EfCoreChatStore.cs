@@ -407,19 +407,32 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
     /// <inheritdoc />
     /// <remarks>
     /// One transaction for the whole list; <see cref="LoggedPlan"/> decides each message's outcome. On PostgreSQL two round
-    /// trips (<see cref="PostgreSqlLoggedBatch"/>); elsewhere a few EF Core statements per list.
+    /// trips (<see cref="PostgreSqlLoggedBatch"/>; the first try assumes the list's client message ids are new, and a
+    /// stored one sends the list through again looking them up); elsewhere a few EF Core statements per list.
     /// </remarks>
-    public ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => QueryAsync<IReadOnlyList<LoggedMessageResult>>(async db =>
+    public async ValueTask<IReadOnlyList<LoggedMessageResult>> StoreLoggedMessagesAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        try
+        {
+            return await QueryAsync(db => StoreLoggedAsync(db, messages, checkStored: false, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            return await QueryAsync(db => StoreLoggedAsync(db, messages, checkStored: true, cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IReadOnlyList<LoggedMessageResult>> StoreLoggedAsync(TContext db, IReadOnlyList<ChatMessage> messages, bool checkStored, CancellationToken cancellationToken)
+    {
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var _ = transaction.ConfigureAwait(false);
         var results = db.Database.GetDbConnection() is NpgsqlConnection connection
-            ? await PostgreSqlLoggedBatch.StoreAsync(connection, (NpgsqlTransaction)transaction.GetDbTransaction(), messages).ConfigureAwait(false)
+            ? await PostgreSqlLoggedBatch.StoreAsync(connection, (NpgsqlTransaction)transaction.GetDbTransaction(), messages, checkStored).ConfigureAwait(false)
             : await StoreLoggedWithEfAsync(db, messages, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return results;
-    });
+    }
 
     /// <summary>Logged messages through EF Core, for providers without a set-based path (SQLite writes in-process).</summary>
     private static async Task<IReadOnlyList<LoggedMessageResult>> StoreLoggedWithEfAsync(TContext db, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)

@@ -244,6 +244,27 @@ public abstract class ChatStoreSpecification
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_logged_message_that_continues_its_room_with_an_id_stored_before_is_a_duplicate_and_the_rest_of_its_list_is_stored_once()
+    {
+        var store = await CreateStoreAsync();
+        var room = await CreateRoomAsync(store, "continued", "alice");
+        var one = new ChatMessage(room, 1, "c1", "alice", "m1", Now);
+        await store.StoreLoggedMessagesAsync([one], CancellationToken.None);
+
+        // Both continue the room from its counter; only the stored id tells the second apart.
+        var results = await store.StoreLoggedMessagesAsync(
+        [
+            new ChatMessage(room, 2, "c2", "alice", "m2", Now),
+            new ChatMessage(room, 3, "c1", "alice", "m1 sent again", Now),
+        ], CancellationToken.None);
+
+        Assert.Equal([LoggedMessageOutcome.Stored, LoggedMessageOutcome.Duplicate], results.Select(r => r.Outcome));
+        Assert.Equal(one, results[1].Message);
+        Assert.Equal(["m1", "m2"], (await store.GetMessagesAsync(room, new MessageRange(0, null, 10), CancellationToken.None)).Select(m => m.Body));
+        Assert.Equal(2, await store.GetLatestSequenceAsync(room, CancellationToken.None));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Within_one_list_of_logged_messages_each_sees_the_ones_before_it()
     {
         var store = await CreateStoreAsync();
