@@ -8,7 +8,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace ChatKit.Benchmarks;
 
@@ -38,7 +37,7 @@ internal static class StorageBenchmark
             await using var server = await PostgresServer.StartAsync(durable: true);
             var database = await server.CreateDatabaseAsync();
             var postgres = await StoreFactory.CreateAsync(EfCoreStorageProvider.PostgreSql, database);
-            results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, senderCounts, historyRoomSize, room => SeedPostgresAsync(database, room, historyRoomSize), progress));
+            results.Add(await MeasureAsync("PostgreSQL 15 (fsync on)", postgres, sends, senderCounts, historyRoomSize, room => PostgresHistory.SeedAsync(database, [room], historyRoomSize), progress));
         }
 
         return results;
@@ -172,39 +171,5 @@ internal static class StorageBenchmark
         counter.Parameters.AddWithValue("$room", room);
         await counter.ExecuteNonQueryAsync();
         await transaction.CommitAsync();
-    }
-
-    private static async Task SeedPostgresAsync(string connectionString, string room, int count)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using (var import = await connection.BeginBinaryImportAsync("COPY chatkit_messages (room_id, sequence, client_message_id, sender_id, body, sent_at_ms) FROM STDIN (FORMAT BINARY)"))
-        {
-            for (var seq = 1; seq <= count; seq++)
-            {
-                await import.StartRowAsync();
-                await import.WriteAsync(room);
-                await import.WriteAsync((long)seq);
-                await import.WriteAsync($"seed{seq}");
-                await import.WriteAsync("owner");
-                await import.WriteAsync("a message of a typical length, about sixty bytes long");
-                await import.WriteAsync(0L);
-            }
-
-            await import.CompleteAsync();
-        }
-
-        await using var counter = new NpgsqlCommand("UPDATE chatkit_rooms SET last_sequence = @count WHERE id = @room", connection);
-        counter.Parameters.AddWithValue("count", (long)count);
-        counter.Parameters.AddWithValue("room", room);
-        await counter.ExecuteNonQueryAsync();
-
-        // A room's old history has long been vacuumed and checkpointed in a database that runs; autovacuum and a
-        // checkpoint working through the fresh copy would otherwise compete with the measurement.
-        foreach (var maintenance in new[] { "VACUUM (ANALYZE) chatkit_messages", "CHECKPOINT" })
-        {
-            await using var command = new NpgsqlCommand(maintenance, connection) { CommandTimeout = 600 };
-            await command.ExecuteNonQueryAsync();
-        }
     }
 }
