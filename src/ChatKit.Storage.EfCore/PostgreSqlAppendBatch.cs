@@ -73,14 +73,19 @@ internal static class PostgreSqlAppendBatch
 
     private static async Task<Dictionary<(string, string), ChatMessage>> FindStoredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewMessage> batch)
     {
-        var command = new NpgsqlCommand(FindStored, connection, transaction)
+        var command = new NpgsqlBatch(connection, transaction)
         {
-            Parameters = { PostgreSqlRows.Text("rooms", batch.Select(m => m.RoomId)), PostgreSqlRows.Text("client_ids", batch.Select(m => m.ClientMessageId)) },
+            BatchCommands =
+            {
+                PostgreSqlRows.PreferIndexes(),
+                new NpgsqlBatchCommand(FindStored) { Parameters = { PostgreSqlRows.Text("rooms", batch.Select(m => m.RoomId)), PostgreSqlRows.Text("client_ids", batch.Select(m => m.ClientMessageId)) } },
+            },
         };
         await using var disposeCommand = command.ConfigureAwait(false);
         var stored = new Dictionary<(string, string), ChatMessage>();
         var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
         await using var disposeReader = reader.ConfigureAwait(false);
+        await reader.NextResultAsync().ConfigureAwait(false);
         while (await reader.ReadAsync().ConfigureAwait(false))
         {
             var message = PostgreSqlRows.ReadMessage(reader);
@@ -104,6 +109,7 @@ internal static class PostgreSqlAppendBatch
         {
             BatchCommands =
             {
+                PostgreSqlRows.PreferIndexes(),
                 new NpgsqlBatchCommand(LockRooms) { Parameters = { PostgreSqlRows.Text("rooms", rooms) } },
                 new NpgsqlBatchCommand(InsertMessages)
                 {
@@ -137,6 +143,7 @@ internal static class PostgreSqlAppendBatch
         var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
+            await reader.NextResultAsync().ConfigureAwait(false);
             await reader.NextResultAsync().ConfigureAwait(false);
             while (await reader.ReadAsync().ConfigureAwait(false))
             {
