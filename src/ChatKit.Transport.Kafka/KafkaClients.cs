@@ -67,6 +67,21 @@ public sealed class KafkaClients
         return config;
     }
 
+    /// <summary>
+    /// The store worker's consumer. It is on no one's path to a reply (the writers store nearly everything before the
+    /// sends are acknowledged), so it lets each broker hold an empty fetch for <see cref="BackgroundFetchWaitMs"/>
+    /// instead of asking every few milliseconds, whatever <c>fetch.wait.max.ms</c> the other consumers use.
+    /// </summary>
+    internal ConsumerConfig BackgroundConsumer(string groupId)
+    {
+        var config = Consumer(groupId);
+        config.FetchWaitMaxMs = BackgroundFetchWaitMs;
+        return config;
+    }
+
+    /// <summary>librdkafka's own default for <c>fetch.wait.max.ms</c>.</summary>
+    internal const int BackgroundFetchWaitMs = 500;
+
     /// <summary>A tuning setting of ChatKit's that the user's <see cref="KafkaTransportOptions.Settings"/> may replace.</summary>
     private void Default(ClientConfig config, string key, string value)
     {

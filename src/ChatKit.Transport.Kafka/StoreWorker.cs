@@ -18,7 +18,7 @@ internal sealed partial class StoreWorker(KafkaClients clients, IChatStore store
 
     public void Start()
     {
-        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.StoreGroup)).Build();
+        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.BackgroundConsumer(clients.StoreGroup)).Build();
         consumer.Subscribe(clients.Options.MessagesTopic);
         Run(consumer);
     }

@@ -32,6 +32,27 @@ public sealed class KafkaClientsTests
         Assert.Equal(fetchWaitMs, clients.Consumer("group").FetchWaitMaxMs);
     }
 
+    [Theory(Timeout = 10_000)]
+    [InlineData(null)]
+    [InlineData("1")]
+    public async Task The_store_workers_consumer_lets_brokers_hold_empty_fetches_whatever_the_others_use(string? fetchWait)
+    {
+        await Task.Yield();
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["security.protocol"] = "plaintext" };
+        if (fetchWait is not null)
+        {
+            settings["fetch.wait.max.ms"] = fetchWait;
+        }
+
+        var background = Clients(settings).BackgroundConsumer("store");
+
+        Assert.Equal(KafkaClients.BackgroundFetchWaitMs, background.FetchWaitMaxMs);
+        Assert.Equal(500, KafkaClients.BackgroundFetchWaitMs);
+        Assert.Equal(SecurityProtocol.Plaintext, background.SecurityProtocol);
+        Assert.Equal(IsolationLevel.ReadCommitted, background.IsolationLevel);
+        Assert.Equal("store", background.GroupId);
+    }
+
     [Fact(Timeout = 10_000)]
     public async Task The_guarantees_settings_stay_chatkits_whatever_the_user_sets()
     {
