@@ -301,10 +301,7 @@ internal static class KafkaBenchmark
                 o.MessagesTopic = $"{prefix}.messages";
                 o.GroupPrefix = prefix;
                 o.Partitions = Partitions;
-                foreach (var (key, value) in MockKafkaCluster.MeasurementSettings)
-                {
-                    o.Settings[key] = value;
-                }
+                MockKafkaCluster.ApplyMeasurementSettings(o);
             });
             var provider = services.BuildServiceProvider();
             var node = new KafkaNode(kafka, provider, provider.GetServices<IHostedService>().ToList(), senders);

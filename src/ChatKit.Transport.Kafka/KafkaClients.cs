@@ -23,15 +23,15 @@ public sealed class KafkaClients
 
     internal string StoreGroup => $"{Options.GroupPrefix}.store";
 
-    internal AdminClientConfig Admin() => Apply(new AdminClientConfig());
+    internal AdminClientConfig Admin() => Apply(new AdminClientConfig(), []);
 
     /// <summary>The producer of incoming messages: idempotent, every in-sync replica acknowledges.</summary>
     internal ProducerConfig Producer()
     {
-        var config = Apply(new ProducerConfig());
+        var config = Apply(new ProducerConfig(), Options.ProducerSettings);
         config.EnableIdempotence = true;
         config.Acks = Acks.All;
-        Default(config, "linger.ms", "1");
+        Default(config, Options.ProducerSettings, "linger.ms", "1");
 
         // The Java client's partitioner: a room's partition is the same for ChatKit and for any other producer.
         config.Partitioner = Partitioner.Murmur2Random;
@@ -58,12 +58,12 @@ public sealed class KafkaClients
     /// <summary>A consumer that sees committed records only and commits its offsets itself (or never).</summary>
     internal ConsumerConfig Consumer(string groupId)
     {
-        var config = Apply(new ConsumerConfig());
+        var config = Apply(new ConsumerConfig(), Options.ConsumerSettings);
         config.GroupId = groupId;
         config.EnableAutoCommit = false;
         config.IsolationLevel = IsolationLevel.ReadCommitted;
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
-        Default(config, "fetch.wait.max.ms", "5");
+        Default(config, Options.ConsumerSettings, "fetch.wait.max.ms", "5");
         return config;
     }
 
@@ -82,19 +82,20 @@ public sealed class KafkaClients
     /// <summary>librdkafka's own default for <c>fetch.wait.max.ms</c>.</summary>
     internal const int BackgroundFetchWaitMs = 500;
 
-    /// <summary>A tuning setting of ChatKit's that the user's <see cref="KafkaTransportOptions.Settings"/> may replace.</summary>
-    private void Default(ClientConfig config, string key, string value)
+    /// <summary>A tuning setting of ChatKit's that the user's settings (for every client, or for this kind) may replace.</summary>
+    private void Default(ClientConfig config, IDictionary<string, string> kindSettings, string key, string value)
     {
-        if (!Options.Settings.ContainsKey(key))
+        if (!Options.Settings.ContainsKey(key) && !kindSettings.ContainsKey(key))
         {
             config.Set(key, value);
         }
     }
 
-    private T Apply<T>(T config)
+    /// <summary>The user's settings for every client, then those for this kind of client, then the brokers and client id.</summary>
+    private T Apply<T>(T config, IEnumerable<KeyValuePair<string, string>> kindSettings)
         where T : ClientConfig
     {
-        foreach (var (key, value) in Options.Settings)
+        foreach (var (key, value) in Options.Settings.Concat(kindSettings))
         {
             config.Set(key, value);
         }

@@ -54,6 +54,37 @@ public sealed class KafkaClientsTests
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task Settings_for_one_kind_of_client_reach_only_that_kind_and_win_over_those_for_every_client()
+    {
+        await Task.Yield();
+        var options = new KafkaTransportOptions { BootstrapServers = "127.0.0.1:9092" };
+        options.Settings["socket.timeout.ms"] = "30000";
+        options.Settings["linger.ms"] = "20";
+        options.ProducerSettings["linger.ms"] = "7";
+        options.ProducerSettings["compression.type"] = "lz4";
+        options.ConsumerSettings["fetch.wait.max.ms"] = "2";
+        options.ConsumerSettings["fetch.min.bytes"] = "64";
+        var clients = new KafkaClients(Microsoft.Extensions.Options.Options.Create(options));
+
+        foreach (var producer in new[] { clients.Producer(), clients.TransactionalProducer() })
+        {
+            Assert.Equal(7, producer.LingerMs);
+            Assert.Equal(CompressionType.Lz4, producer.CompressionType);
+            Assert.Equal(30000, producer.SocketTimeoutMs);
+            Assert.Null(producer.Get("fetch.wait.max.ms"));
+            Assert.Null(producer.Get("fetch.min.bytes"));
+        }
+
+        var consumer = clients.Consumer("group");
+        Assert.Equal(2, consumer.FetchWaitMaxMs);
+        Assert.Equal(64, consumer.FetchMinBytes);
+        Assert.Equal(30000, consumer.SocketTimeoutMs);
+        Assert.Null(consumer.Get("compression.type"));
+        Assert.Null(clients.Admin().Get("fetch.wait.max.ms"));
+        Assert.Null(clients.Admin().Get("compression.type"));
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task The_guarantees_settings_stay_chatkits_whatever_the_user_sets()
     {
         await Task.Yield();

@@ -99,10 +99,7 @@ WebApplication Build(int port)
             options.MessagesTopic = $"{prefix}.messages";
             options.GroupPrefix = prefix;
             options.Partitions = 12;
-            foreach (var (key, value) in MockKafkaCluster.MeasurementSettings)
-            {
-                options.Settings[key] = value;
-            }
+            MockKafkaCluster.ApplyMeasurementSettings(options);
         });
     }
 

@@ -49,7 +49,23 @@ public sealed class KafkaTransportOptions
     /// librdkafka settings passed through to every client ChatKit makes, for security and tuning, for example
     /// <c>security.protocol</c>, <c>sasl.mechanism</c>, <c>sasl.username</c>, <c>ssl.ca.location</c>. ChatKit's own
     /// settings (idempotence, acks, isolation, group and transactional ids) win over these; its tuning defaults
-    /// (<c>linger.ms</c> 1 for producers, <c>fetch.wait.max.ms</c> 5 for consumers) give way to them.
+    /// (<c>linger.ms</c> 1 for producers, <c>fetch.wait.max.ms</c> 5 for consumers) give way to them. A setting for
+    /// one kind of client only goes in <see cref="ProducerSettings"/> or <see cref="ConsumerSettings"/> (librdkafka
+    /// warns about a consumer's setting given to a producer, and the other way round).
     /// </summary>
     public IDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// librdkafka settings for ChatKit's producers only (the node's producer of incoming messages and the writer's
+    /// transactional one), applied after <see cref="Settings"/>: <c>linger.ms</c>, <c>batch.size</c>,
+    /// <c>compression.type</c>, ... ChatKit's own settings still win.
+    /// </summary>
+    public IDictionary<string, string> ProducerSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// librdkafka settings for ChatKit's consumers only (the writers', the node's reader, the store worker), applied
+    /// after <see cref="Settings"/>: <c>fetch.wait.max.ms</c>, <c>fetch.min.bytes</c>, <c>session.timeout.ms</c>, ...
+    /// ChatKit's own settings still win, and the store worker always lets brokers hold an empty fetch for 500 ms.
+    /// </summary>
+    public IDictionary<string, string> ConsumerSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using ChatKit.Transport.Kafka.Options;
 using Confluent.Kafka;
 
 namespace ChatKit.Transport.Kafka.Tests.Infrastructure;
@@ -34,17 +35,16 @@ internal sealed partial class MockKafkaCluster : IDisposable
     /// Client settings that take two artefacts of the mock out of measurements. Its brokers leave Nagle's algorithm on
     /// (a real broker turns it off), so with several requests in flight on one connection the last reply waits for the
     /// client's delayed ACK, about 40 ms on Linux, and a transaction costs 40 to 55 ms whatever it holds: one request in
-    /// flight per connection avoids the wait. And a fetch that finds no new record waits out its whole
+    /// flight per connection avoids the wait (every client). And a fetch that finds no new record waits out its whole
     /// <c>fetch.wait.max.ms</c> even when records arrive meanwhile (a real broker answers as soon as they do; the
     /// mock's source says so): a 1 ms wait stands in for that wake-up, at the cost of more fetches, which the
-    /// measurement pays in CPU. Benchmarks pass these through ChatKit's Kafka settings; on a real cluster they would
-    /// only cost throughput and CPU.
+    /// measurement pays in CPU (consumers only). On a real cluster they would only cost throughput and CPU.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> MeasurementSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    public static void ApplyMeasurementSettings(KafkaTransportOptions options)
     {
-        ["max.in.flight.requests.per.connection"] = "1",
-        ["fetch.wait.max.ms"] = "1",
-    };
+        options.Settings["max.in.flight.requests.per.connection"] = "1";
+        options.ConsumerSettings["fetch.wait.max.ms"] = "1";
+    }
 
     public int Brokers { get; }
 
