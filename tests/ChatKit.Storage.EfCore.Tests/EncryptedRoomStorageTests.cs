@@ -49,7 +49,7 @@ public abstract class EncryptedRoomStorageSpecification
         await CreateReleasedDatabaseAsync(connectionString);
         var provider = EfCoreTestServices.Build(Provider, connectionString);
 
-        Assert.Equal(["0002_encryption"], await EfCoreTestServices.MigrateAsync(provider, Provider));
+        Assert.Equal(["0002_encryption", "0003_room_for_updates"], await EfCoreTestServices.MigrateAsync(provider, Provider));
         Assert.Empty(await EfCoreTestServices.MigrateAsync(provider, Provider));
 
         var store = provider.GetRequiredService<IChatStore>();

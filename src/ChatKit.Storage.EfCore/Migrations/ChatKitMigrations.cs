@@ -49,5 +49,19 @@ internal static class ChatKitMigrations
                 "CREATE TABLE chatkit_devices (user_id varchar(128) NOT NULL, device_id varchar(64) NOT NULL, signing_key bytea NOT NULL, identity_key bytea NOT NULL, identity_signature bytea NOT NULL, signed_prekey_id bigint NOT NULL, signed_prekey bytea NOT NULL, signed_prekey_signature bytea NOT NULL, updated_at_ms bigint NOT NULL, PRIMARY KEY (user_id, device_id))",
                 "CREATE TABLE chatkit_one_time_prekeys (user_id varchar(128) NOT NULL, device_id varchar(64) NOT NULL, key_id bigint NOT NULL, public_key bytea NOT NULL, PRIMARY KEY (user_id, device_id, key_id))",
             ]),
+
+        // Every send moves its room's counter and its sender's read position, every receipt a read position: on
+        // PostgreSQL such an update can stay on its row's page without touching the indexes (a HOT update) only if the
+        // page has room, and pages are filled to the brim by default (in the Kafka benchmark 11 % of the members'
+        // updates were HOT). Pages filled after this step keep 30 % free; a table already full gets the room as its
+        // pages are rewritten (VACUUM FULL or pg_repack, when the operator chooses). SQLite has no such setting.
+        new(
+            "0003_room_for_updates",
+            Sqlite: [],
+            PostgreSql:
+            [
+                "ALTER TABLE chatkit_members SET (fillfactor = 70)",
+                "ALTER TABLE chatkit_rooms SET (fillfactor = 70)",
+            ]),
     ];
 }
