@@ -51,14 +51,14 @@ internal static class PostgreSqlLoggedBatch
 
     public static async Task<IReadOnlyList<LoggedMessageResult>> StoreAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ChatMessage> messages, bool checkStored)
     {
-        var latest = await ReadAsync(connection, transaction, messages, checkStored).ConfigureAwait(false);
-        var plan = new LoggedPlan(new Dictionary<string, long>(latest.Counters, StringComparer.Ordinal), latest.ByClientId, latest.BySequence);
+        var read = await ReadAsync(connection, transaction, messages, checkStored).ConfigureAwait(false);
+        var plan = new LoggedPlan(new Dictionary<string, long>(read.Counters, StringComparer.Ordinal), read.ByClientId, read.BySequence);
         var results = plan.Decide(messages);
         if (!checkStored && results.Exists(r => r.Outcome != LoggedMessageOutcome.Stored))
         {
             // Not a plain continuation: decide again knowing what is stored.
             var stored = await LookUpAsync(connection, transaction, messages).ConfigureAwait(false);
-            plan = new LoggedPlan(latest.Counters, stored.ByClientId, stored.BySequence);
+            plan = new LoggedPlan(read.Counters, stored.ByClientId, stored.BySequence);
             results = plan.Decide(messages);
         }
 
