@@ -6,15 +6,24 @@ namespace ChatKit.Transport.Kafka;
 internal abstract class ConsumerLoop : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lazy<Task> _stopped;
     private IConsumer<byte[], byte[]>? _consumer;
     private Task? _loop;
+
+    protected ConsumerLoop() => _stopped = new(StopOnceAsync);
 
     protected IConsumer<byte[], byte[]> Consumer => _consumer ?? throw new InvalidOperationException("The loop has not started.");
 
     protected CancellationToken Stopping => _stop.Token;
 
-    /// <summary>Stops the loop, then leaves the consumer group (if any) at once so another node takes over without waiting.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the loop, then leaves the consumer group (if any) at once so another node takes over without waiting. A
+    /// host may stop its services more than once (an app that calls <c>StopAsync</c> after <c>WaitForShutdownAsync</c>
+    /// does): every call after the first waits for the first one.
+    /// </summary>
+    public Task StopAsync() => _stopped.Value;
+
+    private async Task StopOnceAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)

@@ -6,6 +6,7 @@ using ChatKit.Protocol;
 using ChatKit.Storage;
 using ChatKit.Transport.Kafka.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace ChatKit.Transport.Kafka.Tests;
 
@@ -104,6 +105,19 @@ public sealed class KafkaTransportTests
         var (_, repeatHeaders, repeatValue) = Split(lines[1]);
         Assert.Equal("1", repeatHeaders["chatkit-repeat"]);
         Assert.Equal(value, repeatValue);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_node_whose_host_stops_it_twice_stops_without_an_error()
+    {
+        using var kafka = MockKafkaCluster.Start(brokers: 3);
+        var node = await KafkaNodes.StartNodeAsync(kafka, redis: null, new InMemoryChatStore(), KafkaNodes.CreateTopics(kafka));
+        var transport = node.Services.GetServices<IHostedService>().OfType<KafkaTransportService>().Single();
+
+        // What a host does when the app calls StopAsync after WaitForShutdownAsync has stopped it; then the server's own stop.
+        await transport.StopAsync(CancellationToken.None);
+        await transport.StopAsync(CancellationToken.None);
+        await node.DisposeAsync();
     }
 
     [Fact(Timeout = 60_000)]
