@@ -1,5 +1,9 @@
 using ChatKit.Core.Tests.Storage;
+using ChatKit.Model;
+using ChatKit.Storage.EfCore.Model;
 using ChatKit.Storage.EfCore.Options;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ChatKit.Storage.EfCore.Tests;
@@ -29,5 +33,29 @@ public sealed class PostgreSqlChatStoreTests(PostgresFixture postgres) : ChatSto
         Assert.Equal("fillfactor=70", options["chatkit_members"]);
         Assert.Equal("fillfactor=70", options["chatkit_rooms"]);
         Assert.Equal("", options["chatkit_messages"]);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_context_back_from_the_pool_holds_nothing_of_its_last_use()
+    {
+        var services = await EfCoreTestServices.CreateAsync(EfCoreStorageProvider.PostgreSql, await postgres.Server.CreateDatabaseAsync());
+        var contexts = services.GetRequiredService<IDbContextFactory<ChatKitDbContext>>();
+
+        // A use that ends without saving or committing (an error in the middle of a store call, say).
+        var first = await contexts.CreateDbContextAsync();
+        await first.Database.BeginTransactionAsync();
+        first.Set<ChatRoomRow>().Add(new ChatRoomRow { Id = "left-behind", Name = "left behind", CreatedBy = "alice" });
+        await first.DisposeAsync();
+
+        await using var second = await contexts.CreateDbContextAsync();
+        Assert.Same(first, second);
+        Assert.Null(second.Database.CurrentTransaction);
+        Assert.Empty(second.ChangeTracker.Entries());
+
+        // The store goes on through the same pool, and nothing of the abandoned use reached the database.
+        var store = services.GetRequiredService<IChatStore>();
+        Assert.True(await store.CreateRoomAsync(new Room("kept", RoomKind.Group, "kept", RoomVisibility.Private, "alice", DateTimeOffset.UnixEpoch), [new RoomMember("kept", "alice", MemberRole.Owner, DateTimeOffset.UnixEpoch)], CancellationToken.None));
+        Assert.NotNull(await store.GetRoomAsync("kept", CancellationToken.None));
+        Assert.False(await second.Set<ChatRoomRow>().AnyAsync(r => r.Id == "left-behind"));
     }
 }

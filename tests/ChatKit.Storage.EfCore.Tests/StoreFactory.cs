@@ -1,35 +1,13 @@
-using ChatKit.Storage.EfCore.Migrations;
 using ChatKit.Storage.EfCore.Options;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatKit.Storage.EfCore.Tests;
 
-/// <summary>Builds an <see cref="EfCoreChatStore{TContext}"/> over a new, migrated database.</summary>
+/// <summary>Builds an <see cref="EfCoreChatStore{TContext}"/> over a new, migrated database, registered as <c>AddEfCoreStorage</c> registers it.</summary>
 internal static class StoreFactory
 {
-    public static async Task<EfCoreChatStore<ChatKitDbContext>> CreateAsync(EfCoreStorageProvider provider, string connectionString)
-    {
-        var services = new ServiceCollection();
-        services.AddDbContextFactory<ChatKitDbContext>(options =>
-        {
-            if (provider == EfCoreStorageProvider.PostgreSql)
-            {
-                options.UseNpgsql(connectionString);
-            }
-            else
-            {
-                options.UseSqlite(connectionString);
-            }
-        });
-        var factory = services.BuildServiceProvider().GetRequiredService<IDbContextFactory<ChatKitDbContext>>();
-        await using (var db = await factory.CreateDbContextAsync())
-        {
-            await ChatKitSchema.MigrateAsync(db, provider, TimeProvider.System, CancellationToken.None);
-        }
-
-        return new EfCoreChatStore<ChatKitDbContext>(factory);
-    }
+    public static async Task<EfCoreChatStore<ChatKitDbContext>> CreateAsync(EfCoreStorageProvider provider, string connectionString) =>
+        (EfCoreChatStore<ChatKitDbContext>)(await EfCoreTestServices.CreateAsync(provider, connectionString)).GetRequiredService<IChatStore>();
 
     public static string NewSqliteFile() => Path.Combine(Path.GetTempPath(), $"chatkit-test-{Guid.NewGuid():N}.db");
 }
