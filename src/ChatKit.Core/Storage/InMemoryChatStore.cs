@@ -7,12 +7,17 @@ namespace ChatKit.Storage;
 /// The default <see cref="IChatStore"/>: everything in process memory, lost when the process exits.
 /// Right for one node, tests and development; use a storage adapter for anything that must survive a restart.
 /// </summary>
-/// <remarks>Thread safe. Each room has its own lock, so rooms never wait for one another.</remarks>
+/// <remarks>
+/// Thread safe. Each room has its own lock; rooms wait for one another only while a message is copied into or out of
+/// the store's message archive, which keeps messages as bytes in large arrays rather than as objects (so garbage
+/// collections have nothing of them to copy).
+/// </remarks>
 public sealed class InMemoryChatStore : IChatStore
 {
     private readonly ConcurrentDictionary<string, RoomState> _rooms = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _roomsByUser = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, UserProfile> _users = new(StringComparer.Ordinal);
+    private readonly MessageArchive _archive = new();
 
     /// <inheritdoc />
     public ValueTask UpsertUserAsync(string userId, string displayName, CancellationToken cancellationToken)
@@ -57,7 +62,7 @@ public sealed class InMemoryChatStore : IChatStore
     /// <inheritdoc />
     public ValueTask<bool> CreateRoomAsync(Room room, IReadOnlyList<RoomMember> members, CancellationToken cancellationToken)
     {
-        var state = new RoomState(room);
+        var state = new RoomState(room, _archive);
         lock (state.Sync)
         {
             if (!_rooms.TryAdd(room.Id, state))
@@ -195,15 +200,14 @@ public sealed class InMemoryChatStore : IChatStore
         var state = GetState(message.RoomId);
         lock (state.Sync)
         {
-            if (state.ByClientId.TryGetValue(message.ClientMessageId, out var existing))
+            var existing = state.Messages.Find(message.ClientMessageId);
+            if (existing > 0)
             {
-                return ValueTask.FromResult(new AppendResult(existing, Duplicate: true));
+                return ValueTask.FromResult(new AppendResult(state.Messages.Get(existing), Duplicate: true));
             }
 
-            // The room's own id, not the sender's copy of it: a store that keeps every message keeps one string less each.
-            var stored = new ChatMessage(state.Room.Id, state.Messages.Count + 1, message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
-            state.Messages.Add(stored);
-            state.ByClientId.Add(stored.ClientMessageId, stored);
+            var sequence = state.Messages.Add(message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
+            var stored = new ChatMessage(state.Room.Id, sequence, message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
             if (state.ReadStates.ContainsKey(message.SenderId))
             {
                 state.ReadStates[message.SenderId] = new ReadState(stored.Sequence, stored.Sequence);
@@ -246,7 +250,7 @@ public sealed class InMemoryChatStore : IChatStore
         lock (state.Sync)
         {
             // Message n sits at index n - 1, so a range is two clamped indexes.
-            long count = state.Messages.Count;
+            var count = state.Messages.Count;
             var low = Math.Max(range.After ?? 0, 0);
             var high = Math.Min((range.Before ?? long.MaxValue) - 1, count);
             if (high <= low)
@@ -256,7 +260,7 @@ public sealed class InMemoryChatStore : IChatStore
 
             var take = (int)Math.Min(high - low, range.Limit);
             var start = range.FromNewest ? high - take : low;
-            IReadOnlyList<ChatMessage> page = state.Messages.GetRange((int)start, take);
+            IReadOnlyList<ChatMessage> page = state.Messages.Get(start + 1, take);
             return ValueTask.FromResult(page);
         }
     }
@@ -271,7 +275,7 @@ public sealed class InMemoryChatStore : IChatStore
 
         lock (state.Sync)
         {
-            return ValueTask.FromResult((long)state.Messages.Count);
+            return ValueTask.FromResult(state.Messages.Count);
         }
     }
 
@@ -300,7 +304,7 @@ public sealed class InMemoryChatStore : IChatStore
             return false;
         }
 
-        long latest = state.Messages.Count;
+        var latest = state.Messages.Count;
         state.ReadStates[member.UserId] = new ReadState(latest, latest);
         _roomsByUser.GetOrAdd(member.UserId, static _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[member.RoomId] = 0;
         return true;
@@ -311,15 +315,16 @@ public sealed class InMemoryChatStore : IChatStore
 
     private static LoggedMessageResult StoreLogged(RoomState state, ChatMessage message)
     {
-        if (state.ByClientId.TryGetValue(message.ClientMessageId, out var existing))
+        var existing = state.Messages.Find(message.ClientMessageId);
+        if (existing > 0)
         {
-            return new LoggedMessageResult(existing.Sequence == message.Sequence ? LoggedMessageOutcome.AlreadyStored : LoggedMessageOutcome.Duplicate, existing);
+            return new LoggedMessageResult(existing == message.Sequence ? LoggedMessageOutcome.AlreadyStored : LoggedMessageOutcome.Duplicate, state.Messages.Get(existing));
         }
 
         var latest = state.Messages.Count;
         if (message.Sequence <= latest)
         {
-            return new LoggedMessageResult(LoggedMessageOutcome.SequenceTaken, state.Messages[(int)message.Sequence - 1]);
+            return new LoggedMessageResult(LoggedMessageOutcome.SequenceTaken, state.Messages.Get(message.Sequence));
         }
 
         if (message.Sequence > latest + 1)
@@ -327,8 +332,7 @@ public sealed class InMemoryChatStore : IChatStore
             return new LoggedMessageResult(LoggedMessageOutcome.Gap, message);
         }
 
-        state.Messages.Add(message);
-        state.ByClientId.Add(message.ClientMessageId, message);
+        state.Messages.Add(message.ClientMessageId, message.SenderId, message.Body, message.SentAt);
         if (state.ReadStates.ContainsKey(message.SenderId))
         {
             state.ReadStates[message.SenderId] = new ReadState(message.Sequence, message.Sequence);
@@ -337,15 +341,13 @@ public sealed class InMemoryChatStore : IChatStore
         return new LoggedMessageResult(LoggedMessageOutcome.Stored, message);
     }
 
-    private sealed class RoomState(Room room)
+    private sealed class RoomState(Room room, MessageArchive archive)
     {
         public Lock Sync { get; } = new();
 
         public Room Room { get; } = room;
 
-        public List<ChatMessage> Messages { get; } = [];
-
-        public Dictionary<string, ChatMessage> ByClientId { get; } = new(StringComparer.Ordinal);
+        public RoomMessages Messages { get; } = new(archive, room.Id);
 
         public Dictionary<string, RoomMember> Members { get; } = new(StringComparer.Ordinal);
 
