@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ChatKit.Model;
 
 namespace ChatKit.Storage;
@@ -49,7 +50,7 @@ internal sealed class RoomMessages(MessageArchive archive, string roomId, Func<s
 
     /// <summary><paramref name="count"/> messages from message <paramref name="first"/> on.</summary>
     public List<ChatMessage> Get(long first, int count) =>
-        archive.Read(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_positions).Slice((int)first - 1, count), roomId, first);
+        archive.Read(CollectionsMarshal.AsSpan(_positions).Slice((int)first - 1, count), roomId, first);
 
     /// <summary>64-bit FNV-1a over the UTF-16 code units.</summary>
     private static ulong Fnv1a(string value)
