@@ -35,6 +35,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
     private readonly ConcurrentDictionary<(string Kind, string Id), ChannelState> _channels = new();
     private readonly ConcurrentDictionary<string, BackplaneMessage> _unpublished = new(StringComparer.Ordinal);
     private readonly Action<RedisChannel, RedisValue> _handler;
+    private readonly byte[] _origin;
 
     /// <summary>Creates the backplane over the node's Redis connection.</summary>
     public RedisChatBackplane(RedisConnection redis, IBackplaneReceiver receiver, ILogger<RedisChatBackplane> logger)
@@ -43,6 +44,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
         _receiver = receiver;
         _logger = logger;
         _handler = OnMessage;
+        _origin = RedisEnvelope.Origin(redis.NodeId);
         _redis.SubscriptionsRestored += OnSubscriptionsRestored;
         _redis.CommandsRestored += OnCommandsRestored;
     }
@@ -91,8 +93,11 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
     {
         try
         {
-            var channel = message.Kind == BackplaneMessageKind.RoomFrame ? _redis.Channel(Room, message.Target) : _redis.Channel(User, message.Target);
-            await _redis.Subscriber.PublishAsync(channel, RedisEnvelope.Encode(_redis.NodeId, message)).ConfigureAwait(false);
+            // The node is nearly always subscribed to the channel it publishes to (the sender is a member of the room),
+            // so the channel's name is usually made already.
+            var kind = message.Kind == BackplaneMessageKind.RoomFrame ? Room : User;
+            var channel = _channels.TryGetValue((kind, message.Target), out var state) ? state.Channel : _redis.Channel(kind, message.Target);
+            await _redis.Subscriber.PublishAsync(channel, RedisEnvelope.Encode(_origin, message)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException or ObjectDisposedException)
         {
@@ -106,15 +111,14 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
 
     private void OnMessage(RedisChannel channel, RedisValue value)
     {
-        if (!RedisEnvelope.TryDecode((byte[])value!, out var origin, out var message))
+        switch (RedisEnvelope.Read((byte[])value!, _origin, out var message))
         {
-            LogUnreadable(_logger, channel);
-            return;
-        }
-
-        if (!string.Equals(origin, _redis.NodeId, StringComparison.Ordinal))
-        {
-            _receiver.Receive(message);
+            case RedisEnvelope.Outcome.Message:
+                _receiver.Receive(message!);
+                break;
+            case RedisEnvelope.Outcome.Unreadable:
+                LogUnreadable(_logger, channel);
+                break;
         }
     }
 
@@ -123,7 +127,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
     {
         while (true)
         {
-            var state = _channels.GetOrAdd((kind, id), _ => new ChannelState());
+            var state = _channels.GetOrAdd((kind, id), static (key, redis) => new ChannelState(redis.Channel(key.Kind, key.Id)), _redis);
             await state.Gate.WaitAsync().ConfigureAwait(false);
             try
             {
@@ -133,7 +137,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
                 }
 
                 var wanted = Wanted(kind, id);
-                var channel = _redis.Channel(kind, id);
+                var channel = state.Channel;
                 if (wanted && !state.Subscribed)
                 {
                     await _redis.Subscriber.SubscribeAsync(channel, _handler).ConfigureAwait(false);
@@ -167,7 +171,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
                 LogSubscribeFailed(_logger, ex, kind, id);
                 if (!state.Subscribed)
                 {
-                    Abandon(_redis.Channel(kind, id));
+                    Abandon(state.Channel);
                 }
 
                 return;
@@ -236,8 +240,10 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "An unreadable message arrived on Redis channel {Channel}; it is ignored")]
     private static partial void LogUnreadable(ILogger logger, RedisChannel channel);
 
-    private sealed class ChannelState
+    private sealed class ChannelState(RedisChannel channel)
     {
+        public RedisChannel Channel { get; } = channel;
+
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public bool Subscribed { get; set; }

@@ -16,6 +16,7 @@ public sealed partial class RedisConnection : IDisposable
     private readonly RedisBackplaneOptions _options;
     private readonly ILogger<RedisConnection> _logger;
     private ConnectionMultiplexer? _multiplexer;
+    private ISubscriber? _subscriber;
 
     /// <summary>Creates the connection; <see cref="ConnectAsync"/> opens it.</summary>
     public RedisConnection(IOptions<RedisBackplaneOptions> options, ILogger<RedisConnection> logger)
@@ -39,7 +40,7 @@ public sealed partial class RedisConnection : IDisposable
 
     internal string Prefix => _options.ChannelPrefix;
 
-    internal ISubscriber Subscriber => Multiplexer.GetSubscriber();
+    internal ISubscriber Subscriber => _subscriber ??= Multiplexer.GetSubscriber();
 
     internal IDatabase Database => Multiplexer.GetDatabase();
 
