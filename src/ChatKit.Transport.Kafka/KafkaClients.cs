@@ -55,11 +55,16 @@ public sealed class KafkaClients
         return config;
     }
 
-    /// <summary>A consumer that sees committed records only and commits its offsets itself (or never).</summary>
-    internal ConsumerConfig Consumer(string groupId)
+    /// <summary>
+    /// A consumer that sees committed records only and commits its offsets itself (or never). <paramref name="resultFields"/>
+    /// names what the caller reads of a record besides its key and value (<see cref="ResultTopic"/>, <see cref="ResultHeaders"/>,
+    /// comma-separated, or <c>none</c>): the client copies nothing else out of librdkafka for each record.
+    /// </summary>
+    internal ConsumerConfig Consumer(string groupId, string resultFields)
     {
         var config = Apply(new ConsumerConfig(), Options.ConsumerSettings);
         config.GroupId = groupId;
+        config.Set(ConfigPropertyNames.Consumer.ConsumeResultFields, resultFields);
         config.EnableAutoCommit = false;
         config.IsolationLevel = IsolationLevel.ReadCommitted;
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
@@ -74,10 +79,16 @@ public sealed class KafkaClients
     /// </summary>
     internal ConsumerConfig BackgroundConsumer(string groupId)
     {
-        var config = Consumer(groupId);
+        var config = Consumer(groupId, $"{ResultTopic},{ResultHeaders}");
         config.FetchWaitMaxMs = BackgroundFetchWaitMs;
         return config;
     }
+
+    /// <summary>A record's topic, for the consume result (its partition and offset come with every record).</summary>
+    internal const string ResultTopic = "topic";
+
+    /// <summary>A record's headers, for the consume result.</summary>
+    internal const string ResultHeaders = "headers";
 
     /// <summary>librdkafka's own default for <c>fetch.wait.max.ms</c>.</summary>
     internal const int BackgroundFetchWaitMs = 500;

@@ -20,7 +20,7 @@ internal sealed partial class MessagesReader(KafkaClients clients, KafkaMessageL
     public void Start(int partitions)
     {
         var topic = clients.Options.MessagesTopic;
-        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer($"{clients.Options.GroupPrefix}.reader.{clients.NodeId}")).Build();
+        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer($"{clients.Options.GroupPrefix}.reader.{clients.NodeId}", KafkaClients.ResultHeaders)).Build();
         var starts = Enumerable.Range(0, partitions)
             .Select(p => new TopicPartition(topic, p))
             .Select(tp => new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, clients.Options.ConnectTimeout).High))

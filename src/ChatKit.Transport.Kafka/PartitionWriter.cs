@@ -41,7 +41,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
 
     public void Start()
     {
-        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.WritersGroup))
+        var consumer = new ConsumerBuilder<byte[], byte[]>(clients.Consumer(clients.WritersGroup, KafkaClients.ResultTopic))
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 LogAssigned(logger, partitions);
@@ -317,7 +317,7 @@ internal sealed partial class PartitionWriter(KafkaClients clients, IChatStore s
     private void ScanTails(List<int> partitions)
     {
         var started = Stopwatch.GetTimestamp();
-        var config = clients.Consumer(clients.StoreGroup);
+        var config = clients.Consumer(clients.StoreGroup, KafkaClients.ResultHeaders);
         config.EnablePartitionEof = true;
         using var scanner = new ConsumerBuilder<byte[], byte[]>(config).Build();
         var topicPartitions = partitions.Select(p => new TopicPartition(clients.Options.MessagesTopic, p)).ToList();

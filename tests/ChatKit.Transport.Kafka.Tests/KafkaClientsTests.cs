@@ -29,7 +29,7 @@ public sealed class KafkaClientsTests
 
         Assert.Equal(lingerMs, clients.Producer().LingerMs);
         Assert.Equal(lingerMs, clients.TransactionalProducer().LingerMs);
-        Assert.Equal(fetchWaitMs, clients.Consumer("group").FetchWaitMaxMs);
+        Assert.Equal(fetchWaitMs, clients.Consumer("group", "none").FetchWaitMaxMs);
     }
 
     [Theory(Timeout = 10_000)]
@@ -75,7 +75,7 @@ public sealed class KafkaClientsTests
             Assert.Null(producer.Get("fetch.min.bytes"));
         }
 
-        var consumer = clients.Consumer("group");
+        var consumer = clients.Consumer("group", "none");
         Assert.Equal(2, consumer.FetchWaitMaxMs);
         Assert.Equal(64, consumer.FetchMinBytes);
         Assert.Equal(30000, consumer.SocketTimeoutMs);
@@ -95,15 +95,18 @@ public sealed class KafkaClientsTests
             ["isolation.level"] = "read_uncommitted",
             ["enable.auto.commit"] = "true",
             ["group.id"] = "theirs",
+            ["dotnet.consumer.consume.result.fields"] = "none",
         });
 
         var producer = clients.Producer();
         Assert.Equal(Acks.All, producer.Acks);
         Assert.True(producer.EnableIdempotence);
-        var consumer = clients.Consumer("ours");
+        var consumer = clients.Consumer("ours", KafkaClients.ResultHeaders);
         Assert.Equal(IsolationLevel.ReadCommitted, consumer.IsolationLevel);
         Assert.False(consumer.EnableAutoCommit);
         Assert.Equal("ours", consumer.GroupId);
+        Assert.Equal("headers", consumer.Get("dotnet.consumer.consume.result.fields"));
+        Assert.Equal("topic,headers", clients.BackgroundConsumer("store").Get("dotnet.consumer.consume.result.fields"));
     }
 
     private static KafkaClients Clients(Dictionary<string, string> settings)
