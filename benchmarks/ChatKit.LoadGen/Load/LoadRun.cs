@@ -202,7 +202,7 @@ internal sealed class LoadRun : IAsyncDisposable
 
                 var (from, room) = layout.Pick(k);
                 recorder.Expect(k, layout.Rooms[room].Length, _nodeOf(from));
-                _connections[from]?.Post(Protocol.SendFrame(_roomIds[room], step, k, MessageBody.Create(step, k, due)));
+                _connections[from]?.Post(Protocol.SendFrame(_roomIds[room], step, k, new MessageBody(step, k, due)));
                 Volatile.Write(ref sent, k + 1);
             }
         })

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text.Unicode;
 
 namespace ChatKit.LoadGen.Measurement;
 
@@ -7,18 +8,40 @@ namespace ChatKit.LoadGen.Measurement;
 /// The text of every benchmark message: <c>lg|step|message|due|</c> then padding to <see cref="Length"/> characters.
 /// <c>due</c> is the Stopwatch timestamp at which the message was due to be sent, so a receiver times it from its place
 /// in the schedule (no coordinated omission). Only characters that JSON carries unescaped, so every protocol carries
-/// the body verbatim and a receiver finds it by its marker without parsing the frame.
+/// the body verbatim and a receiver finds it by its marker without parsing the frame. It is written straight into the
+/// frame's UTF-8 (a hole in <see cref="Utf8.TryWrite(Span{byte}, IFormatProvider?, ref Utf8.TryWriteInterpolatedStringHandler, out int)"/>),
+/// so a send allocates its frame and nothing else.
 /// </summary>
-internal static class MessageBody
+internal readonly struct MessageBody(int step, long message, long due) : IUtf8SpanFormattable
 {
     public const int Length = 64;
 
     public static ReadOnlySpan<byte> Marker => "lg|"u8;
 
-    public static string Create(int step, long message, long due)
+    public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
     {
-        var text = string.Create(CultureInfo.InvariantCulture, $"lg|{step}|{message}|{due}|");
-        return text.Length >= Length ? text : text.PadRight(Length, 'x');
+        bytesWritten = 0;
+        if (!Utf8.TryWrite(utf8Destination, CultureInfo.InvariantCulture, $"lg|{step}|{message}|{due}|", out var written))
+        {
+            return false;
+        }
+
+        var length = Math.Max(written, Length);
+        if (length > utf8Destination.Length)
+        {
+            return false;
+        }
+
+        utf8Destination[written..length].Fill((byte)'x');
+        bytesWritten = length;
+        return true;
+    }
+
+    /// <summary>The body as text (what <see cref="TryFormat"/> writes).</summary>
+    public override string ToString()
+    {
+        Span<byte> text = stackalloc byte[2 * Length];
+        return TryFormat(text, out var written, default, CultureInfo.InvariantCulture) ? System.Text.Encoding.UTF8.GetString(text[..written]) : string.Empty;
     }
 
     /// <summary>Reads the fields after the marker; false when the text is not a whole body.</summary>

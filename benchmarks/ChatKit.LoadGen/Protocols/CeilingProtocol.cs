@@ -31,8 +31,8 @@ internal sealed class CeilingProtocol : WireProtocol
         await member.ExpectAsync("join:" + room, timeout);
     }
 
-    public override byte[] SendFrame(string room, int step, long message, string body) =>
-        Utf8($"{{\"type\":\"send\",\"room\":\"{room}\",\"body\":\"{body}\"}}");
+    public override byte[] SendFrame(string room, int step, long message, MessageBody body) =>
+        Frame(stackalloc byte[FrameScratch], Numbers, $"{{\"type\":\"send\",\"room\":\"{room}\",\"body\":\"{body}\"}}");
 
     public override void OnMessage(Connection connection, ReadOnlySpan<byte> frame)
     {

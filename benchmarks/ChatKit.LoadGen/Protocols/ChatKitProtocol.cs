@@ -40,8 +40,8 @@ internal sealed class ChatKitProtocol : WireProtocol
         await member.ExpectAsync(id, timeout);
     }
 
-    public override byte[] SendFrame(string room, int step, long message, string body) =>
-        Utf8(string.Create(CultureInfo.InvariantCulture, $"{{\"type\":\"send\",\"id\":\"s{message}\",\"room\":\"{room}\",\"cmid\":\"m{step}-{message}\",\"body\":\"{body}\"}}"));
+    public override byte[] SendFrame(string room, int step, long message, MessageBody body) =>
+        Frame(stackalloc byte[FrameScratch], Numbers, $"{{\"type\":\"send\",\"id\":\"s{message}\",\"room\":\"{room}\",\"cmid\":\"m{step}-{message}\",\"body\":\"{body}\"}}");
 
     public override void OnMessage(Connection connection, ReadOnlySpan<byte> frame)
     {

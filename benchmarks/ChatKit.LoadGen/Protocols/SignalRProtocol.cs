@@ -41,8 +41,8 @@ internal sealed class SignalRProtocol : WireProtocol
         await member.ExpectAsync(id, timeout);
     }
 
-    public override byte[] SendFrame(string room, int step, long message, string body) =>
-        Utf8(string.Create(CultureInfo.InvariantCulture, $"{{\"type\":1,\"invocationId\":\"s{message}\",\"target\":\"Send\",\"arguments\":[\"{room}\",\"{body}\"]}}\u001e"));
+    public override byte[] SendFrame(string room, int step, long message, MessageBody body) =>
+        Frame(stackalloc byte[FrameScratch], Numbers, $"{{\"type\":1,\"invocationId\":\"s{message}\",\"target\":\"Send\",\"arguments\":[\"{room}\",\"{body}\"]}}\u001e");
 
     public override void OnMessage(Connection connection, ReadOnlySpan<byte> frame)
     {

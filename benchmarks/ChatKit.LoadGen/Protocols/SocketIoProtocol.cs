@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using ChatKit.LoadGen.Load;
+using ChatKit.LoadGen.Measurement;
 
 namespace ChatKit.LoadGen.Protocols;
 
@@ -42,8 +43,8 @@ internal sealed class SocketIoProtocol : WireProtocol
         await member.ExpectAsync("ack" + id, timeout);
     }
 
-    public override byte[] SendFrame(string room, int step, long message, string body) =>
-        Utf8(string.Create(CultureInfo.InvariantCulture, $"42{message}[\"send\",\"{room}\",\"{body}\"]"));
+    public override byte[] SendFrame(string room, int step, long message, MessageBody body) =>
+        Frame(stackalloc byte[FrameScratch], Numbers, $"42{message}[\"send\",\"{room}\",\"{body}\"]");
 
     public override void OnMessage(Connection connection, ReadOnlySpan<byte> frame)
     {

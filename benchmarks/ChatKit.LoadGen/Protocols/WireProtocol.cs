@@ -1,5 +1,9 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 using ChatKit.LoadGen.Load;
+using ChatKit.LoadGen.Measurement;
 
 namespace ChatKit.LoadGen.Protocols;
 
@@ -31,7 +35,7 @@ internal abstract class WireProtocol
     public abstract Task JoinAsync(Connection member, string room, TimeSpan timeout);
 
     /// <summary>The frame that sends <paramref name="body"/> to <paramref name="room"/> as message <paramref name="message"/> of step <paramref name="step"/>.</summary>
-    public abstract byte[] SendFrame(string room, int step, long message, string body);
+    public abstract byte[] SendFrame(string room, int step, long message, MessageBody body);
 
     /// <summary>Handles one WebSocket message from the server (called by the receive loop).</summary>
     public abstract void OnMessage(Connection connection, ReadOnlySpan<byte> frame);
@@ -51,4 +55,19 @@ internal abstract class WireProtocol
     }
 
     protected static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    /// <summary>
+    /// A frame written as UTF-8 into <paramref name="scratch"/> (numbers in the invariant culture), returned as an array of
+    /// its own length: the only allocation of a send.
+    /// </summary>
+    protected static byte[] Frame(Span<byte> scratch, IFormatProvider provider, [InterpolatedStringHandlerArgument(nameof(scratch), nameof(provider))] ref Utf8.TryWriteInterpolatedStringHandler frame) =>
+        System.Text.Unicode.Utf8.TryWrite(scratch, provider, ref frame, out var written)
+            ? scratch[..written].ToArray()
+            : throw new InvalidOperationException($"A send frame is longer than {scratch.Length} bytes.");
+
+    /// <summary>The scratch length for <see cref="Frame"/>: a send frame is a room id, a request id and a 64-character body in a short template.</summary>
+    protected const int FrameScratch = 1024;
+
+    /// <summary>The culture of the numbers in frames.</summary>
+    protected static IFormatProvider Numbers => CultureInfo.InvariantCulture;
 }
