@@ -111,6 +111,7 @@ public sealed partial class RedisChatBackplane : IChatBackplane, IDisposable
 
     private void OnMessage(RedisChannel channel, RedisValue value)
     {
+        // An envelope of this node's own came back from Redis: its connections had it at once, so it is dropped.
         switch (RedisEnvelope.Read((byte[])value!, _origin, out var message))
         {
             case RedisEnvelope.Outcome.Message:

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 using System.Text.Unicode;
 
 namespace ChatKit.LoadGen.Measurement;
@@ -41,7 +42,7 @@ internal readonly struct MessageBody(int step, long message, long due) : IUtf8Sp
     public override string ToString()
     {
         Span<byte> text = stackalloc byte[2 * Length];
-        return TryFormat(text, out var written, default, CultureInfo.InvariantCulture) ? System.Text.Encoding.UTF8.GetString(text[..written]) : string.Empty;
+        return TryFormat(text, out var written, default, CultureInfo.InvariantCulture) ? Encoding.UTF8.GetString(text[..written]) : string.Empty;
     }
 
     /// <summary>Reads the fields after the marker; false when the text is not a whole body.</summary>
