@@ -59,6 +59,12 @@ dotnet test ChatKit.sln -c Release --no-build -m:1 --nologo \
   --logger "trx" --results-directory "$results" \
   --blame-hang --blame-hang-timeout 5m || status=$?
 
+# The ASP.NET Core tests a second time with every test server behind ChatKit's direct WebSocket listener
+# (listenOptions.UseChatKit()): a connection must behave the same whichever way the server takes it.
+CHATKIT_TEST_DIRECT=1 dotnet test tests/ChatKit.AspNetCore.Tests/ChatKit.AspNetCore.Tests.csproj -c Release --no-build --nologo \
+  --logger "trx;LogFileName=aspnetcore-direct-listener.trx" --results-directory "$results" \
+  --blame-hang --blame-hang-timeout 5m || status=$?
+
 # The browser client (clients/js): its build and Node's test runner against the real sample server.
 js_status=0
 (cd clients/js && npm ci --no-audit --no-fund --loglevel=error && npm test --silent) >"$results/js.log" 2>&1 || js_status=$?

@@ -58,7 +58,8 @@ finally
 WebApplication Build(int port)
 {
     var builder = WebApplication.CreateSlimBuilder();
-    PeerHost.Configure(builder, port);
+    // The direct listener: ChatKit's WebSockets run on Kestrel's connections without an HTTP request each.
+    PeerHost.Configure(builder, port, listen => listen.UseChatKit());
     builder.Services.AddAuthentication(TestAuthHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
     var chatKit = builder.Services.AddChatKit(options =>
     {

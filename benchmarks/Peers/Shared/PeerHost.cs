@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
 namespace ChatKit.Peers;
@@ -12,12 +13,16 @@ namespace ChatKit.Peers;
 /// </summary>
 internal static class PeerHost
 {
-    public static void Configure(WebApplicationBuilder builder, int port)
+    /// <summary>Listens on 127.0.0.1:<paramref name="port"/> only and logs warnings and errors to stderr.</summary>
+    /// <param name="builder">The peer's app.</param>
+    /// <param name="port">The port on 127.0.0.1.</param>
+    /// <param name="listen">More settings of the listener (ChatKit's direct WebSocket listener, say).</param>
+    public static void Configure(WebApplicationBuilder builder, int port, Action<ListenOptions>? listen = null)
     {
         // Warnings and errors only, all on stderr: stdout carries nothing but the READY line.
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, options => listen?.Invoke(options)));
     }
 
     /// <summary>Starts the app, prints the READY line, and runs until SIGTERM or SIGINT; returns the exit code.</summary>

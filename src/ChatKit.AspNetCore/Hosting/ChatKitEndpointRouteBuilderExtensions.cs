@@ -28,7 +28,7 @@ public static class ChatKitEndpointRouteBuilderExtensions
         }
 
         var group = endpoints.MapGroup(pattern);
-        group.Map(string.Empty, (HttpContext context, ChatWebSocketHandler handler) => handler.HandleAsync(context));
+        group.Map(string.Empty, (HttpContext context, ChatWebSocketHandler handler) => handler.HandleAsync(context)).WithMetadata(ChatKitWebSocketEndpoint.Instance);
         group.MapGet("/rooms", (HttpContext context, ChatHttpEndpoints http) => http.GetRoomsAsync(context));
         group.MapPost("/rooms", (HttpContext context, ChatHttpEndpoints http) => http.CreateRoomAsync(context));
         group.MapGet("/rooms/{room}/members", (HttpContext context, string room, ChatHttpEndpoints http) => http.GetMembersAsync(context, room));

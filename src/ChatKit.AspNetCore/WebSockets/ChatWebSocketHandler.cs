@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using ChatKit.AspNetCore.Authentication;
 using ChatKit.AspNetCore.Hosting;
 using ChatKit.AspNetCore.Http;
 using ChatKit.Engine;
+using ChatKit.Model;
 using ChatKit.Protocol;
 using ChatKit.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -36,17 +38,9 @@ internal sealed partial class ChatWebSocketHandler(
             return;
         }
 
-        var origin = context.Request.Headers.Origin.ToString();
-        var allowed = serverOptions.Value.AllowedOrigins;
-        if (origin.Length > 0 && allowed.Count > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        if (!TryAdmit(context, out var user, out var refusal))
         {
-            await HttpErrors.WriteAsync(context, StatusCodes.Status403Forbidden, ChatErrorCodes.Forbidden, $"Origin '{origin}' may not open a chat connection; add it to ChatKit:Server:AllowedOrigins.").ConfigureAwait(false);
-            return;
-        }
-
-        if (!users.TryResolve(context.User, out var user, out var problem))
-        {
-            await HttpErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ChatErrorCodes.Unauthenticated, problem).ConfigureAwait(false);
+            await HttpErrors.WriteAsync(context, refusal.Status, refusal.Code, refusal.Message).ConfigureAwait(false);
             return;
         }
 
@@ -65,11 +59,35 @@ internal sealed partial class ChatWebSocketHandler(
             return;
         }
 
-        await RunSessionAsync(socket, new ChatSession(engine, registry, user, new WebSocketChatTransport(socket), time, _sessionLogger)).ConfigureAwait(false);
+        await RunSessionAsync(socket, user).ConfigureAwait(false);
     }
 
-    private async Task RunSessionAsync(WebSocket socket, ChatSession session)
+    /// <summary>Checks the request's origin and user: the user when they may open a chat connection, otherwise the refusal to answer with.</summary>
+    internal bool TryAdmit(HttpContext context, [NotNullWhen(true)] out ChatUser? user, [NotNullWhen(false)] out Refusal? refusal)
     {
+        user = null;
+        var origin = context.Request.Headers.Origin.ToString();
+        var allowed = serverOptions.Value.AllowedOrigins;
+        if (origin.Length > 0 && allowed.Count > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            refusal = new Refusal(StatusCodes.Status403Forbidden, ChatErrorCodes.Forbidden, $"Origin '{origin}' may not open a chat connection; add it to ChatKit:Server:AllowedOrigins.");
+            return false;
+        }
+
+        if (!users.TryResolve(context.User, out user, out var problem))
+        {
+            refusal = new Refusal(StatusCodes.Status401Unauthorized, ChatErrorCodes.Unauthenticated, problem);
+            return false;
+        }
+
+        refusal = null;
+        return true;
+    }
+
+    /// <summary>Runs a chat session for <paramref name="user"/> over an accepted socket until either side closes it.</summary>
+    internal async Task RunSessionAsync(WebSocket socket, ChatUser user)
+    {
+        var session = new ChatSession(engine, registry, user, new WebSocketChatTransport(socket), time, _sessionLogger);
         await using (session.ConfigureAwait(false))
         {
             using var connection = new CancellationTokenSource();
@@ -194,6 +212,9 @@ internal sealed partial class ChatWebSocketHandler(
         ArrayPool<byte>.Shared.Return(buffer);
         return larger;
     }
+
+    /// <summary>Why a connection request is refused: the HTTP status, the error code and the message of the body.</summary>
+    internal sealed record Refusal(int Status, string Code, string Message);
 
     private async Task RefuseProtocolAsync(WebSocket socket)
     {

@@ -1,3 +1,4 @@
+using System.Net;
 using ChatKit.Engine;
 using ChatKit.Hosting;
 using Microsoft.AspNetCore.Authentication;
@@ -5,12 +6,18 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace ChatKit.AspNetCore.Tests.Infrastructure;
 
-/// <summary>A real Kestrel server on 127.0.0.1 with a free port, running ChatKit at <c>/chat</c>.</summary>
+/// <summary>
+/// A real Kestrel server on 127.0.0.1 with a free port, running ChatKit at <c>/chat</c>. With <c>direct</c> (by default
+/// when the environment variable CHATKIT_TEST_DIRECT is 1, as in the second run of these tests in scripts/test.sh) its
+/// listener has ChatKit's direct WebSocket listener (<c>UseChatKit()</c>).
+/// </summary>
 internal sealed class ChatTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -28,10 +35,36 @@ internal sealed class ChatTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ChatTestServer> StartAsync(Action<ChatKitOptions>? configure = null, Action<IChatKitBuilder>? chatKit = null)
+    public static bool DirectByDefault => Environment.GetEnvironmentVariable("CHATKIT_TEST_DIRECT") == "1";
+
+    /// <param name="configure">Engine options.</param>
+    /// <param name="chatKit">More ChatKit registrations.</param>
+    /// <param name="direct">Whether the listener has <c>UseChatKit()</c>; null for <see cref="DirectByDefault"/>.</param>
+    /// <param name="kestrel">Kestrel's options (limits).</param>
+    /// <param name="services">More services.</param>
+    /// <param name="beforeEndpoints">Middleware after authentication, before the endpoints.</param>
+    /// <param name="endpoint">Conventions on the route group MapChatKit returns.</param>
+    public static async Task<ChatTestServer> StartAsync(
+        Action<ChatKitOptions>? configure = null,
+        Action<IChatKitBuilder>? chatKit = null,
+        bool? direct = null,
+        Action<KestrelServerOptions>? kestrel = null,
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? beforeEndpoints = null,
+        Action<RouteGroupBuilder>? endpoint = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrel(options =>
+        {
+            kestrel?.Invoke(options);
+            options.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (direct ?? DirectByDefault)
+                {
+                    listen.UseChatKit();
+                }
+            });
+        });
         builder.Logging.ClearProviders();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         var kit = builder.Services.AddChatKit(options =>
@@ -42,10 +75,13 @@ internal sealed class ChatTestServer : IAsyncDisposable
             configure?.Invoke(options);
         });
         chatKit?.Invoke(kit);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseWebSockets();
         app.UseAuthentication();
-        app.MapChatKit("/chat");
+        beforeEndpoints?.Invoke(app);
+        var group = app.MapChatKit("/chat");
+        endpoint?.Invoke(group);
         app.MapHealthChecks("/healthz");
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
