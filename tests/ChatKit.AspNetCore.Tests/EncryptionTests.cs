@@ -29,6 +29,7 @@ public sealed class EncryptionTests : IDisposable
         await bob.E2e.SendAsync(room, "hi alice");
         await aliceLaptop.Events.WaitUntilAsync(_ => aliceLaptop.Events.Messages(room.Id).Count == 2);
         await alicePhone.Events.WaitUntilAsync(_ => alicePhone.Events.Messages(room.Id).Count == 2);
+        await bob.Events.WaitUntilAsync(_ => bob.Events.Messages(room.Id).Count == 2);
 
         Assert.True(room.Encrypted);
         Assert.Equal(["marker-7f3a hello bob", "hi alice"], await bob.ReadAsync(room.Id));

@@ -64,22 +64,20 @@ internal sealed partial class DirectConnectionMiddleware
         if (toHttp)
         {
             await _next(connection).ConfigureAwait(false);
+            return;
         }
-        else if (user is not null)
-        {
-            await RunAsync(connection, user).ConfigureAwait(false);
-        }
-    }
 
-    private async Task RunAsync(ConnectionContext connection, ChatUser user)
-    {
-        var settings = _serverOptions;
+        if (user is null)
+        {
+            return;
+        }
+
         using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
         {
             IsServer = true,
             SubProtocol = ChatProtocol.Subprotocol,
-            KeepAliveInterval = settings.KeepAliveInterval,
-            KeepAliveTimeout = settings.KeepAliveTimeout,
+            KeepAliveInterval = _serverOptions.KeepAliveInterval,
+            KeepAliveTimeout = _serverOptions.KeepAliveTimeout,
         });
         await _handler.RunSessionAsync(socket, user).ConfigureAwait(false);
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Threading.Channels;
 using ChatKit.Diagnostics;
 using ChatKit.Engine;
 using ChatKit.Model;
@@ -31,13 +30,12 @@ public sealed partial class ChatSession : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ChatKitOptions _options;
-    // Bounded only in name: Enqueue limits the queue by bytes. The bounded channel's queue starts empty and grows from
-    // 4 slots, where the unbounded one allocates 32 (about 2 KB per connection, idle or not).
-    private readonly Channel<OutboundItem> _outbound = Channel.CreateBounded<OutboundItem>(new BoundedChannelOptions(int.MaxValue) { SingleReader = true });
+    // Enqueue limits the queue by bytes.
+    private readonly OutboundQueue _outbound = new();
     private readonly Dictionary<string, long> _cursors = new(StringComparer.Ordinal);
     private readonly TokenBucket _rate;
     private readonly CancellationTokenSource _sendCancellation = new();
-    private readonly ITimer _helloTimer;
+    private ITimer? _helloTimer;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _pendingBytes;
     private long _peakPendingBytes;
@@ -94,17 +92,15 @@ public sealed partial class ChatSession : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _sendCancellation.Token);
         var token = linked.Token;
 
-        // The wait below takes no token: with one, the channel allocates a waiter each time the queue runs dry (once per
-        // frame on a quiet connection); without, it reuses one. Cancellation ends the wait by completing the queue.
-        using var wake = token.UnsafeRegister(static state => ((ChatSession)state!)._outbound.Writer.TryComplete(), this);
+        // The wait below takes no token, so it reuses one waiter; cancellation ends it by completing the queue.
+        using var wake = token.UnsafeRegister(static state => ((ChatSession)state!)._outbound.Complete(), this);
         try
         {
             // Cancelled before it starts (the registration above then already completed the queue): send nothing.
             token.ThrowIfCancellationRequested();
-            var reader = _outbound.Reader;
-            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            while (await _outbound.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (!Overflowed && reader.TryRead(out var item))
+                while (!Overflowed && _outbound.TryRead(out var item))
                 {
                     if (!await ProcessAsync(item, token).ConfigureAwait(false))
                     {
@@ -233,7 +229,7 @@ public sealed partial class ChatSession : IAsyncDisposable
     public void Close(int closeCode, string reason)
     {
         Interlocked.Exchange(ref _closing, 1);
-        _outbound.Writer.TryWrite(new OutboundItem(OutboundKind.Close, null, closeCode, ReadOnlyMemory<byte>.Empty, reason));
+        _outbound.TryWrite(new OutboundItem(OutboundKind.Close, null, closeCode, ReadOnlyMemory<byte>.Empty, reason));
     }
 
     /// <summary>Unregisters the session and, when it was the user's last connection, marks the user offline.</summary>
@@ -244,8 +240,12 @@ public sealed partial class ChatSession : IAsyncDisposable
             return;
         }
 
-        await _helloTimer.DisposeAsync().ConfigureAwait(false);
-        _outbound.Writer.TryComplete();
+        if (Interlocked.Exchange(ref _helloTimer, null) is { } helloTimer)
+        {
+            await helloTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _outbound.Complete();
         ChatKitTelemetry.Connections.Add(-1);
         if (Volatile.Read(ref _helloReceived))
         {
@@ -337,7 +337,7 @@ public sealed partial class ChatSession : IAsyncDisposable
         {
         }
 
-        if (!_outbound.Writer.TryWrite(item))
+        if (!_outbound.TryWrite(item))
         {
             Interlocked.Add(ref _pendingBytes, -item.Frame.Length);
         }
@@ -354,7 +354,7 @@ public sealed partial class ChatSession : IAsyncDisposable
         LogOverflow(_logger, ConnectionId, User.Id, _options.MaxOutboundBufferBytes);
 
         // Wake the writer; a send stuck on a client that reads nothing is abandoned after the close timeout.
-        _outbound.Writer.TryWrite(new OutboundItem(OutboundKind.Close, null, ChatCloseCodes.OutboundOverflow, ReadOnlyMemory<byte>.Empty, "outbound_overflow"));
+        _outbound.TryWrite(new OutboundItem(OutboundKind.Close, null, ChatCloseCodes.OutboundOverflow, ReadOnlyMemory<byte>.Empty, "outbound_overflow"));
         try
         {
             _sendCancellation.CancelAfter(_options.CloseTimeout);
@@ -658,6 +658,9 @@ public sealed partial class ChatSession : IAsyncDisposable
 
         // From here on, tearing the session down undoes what this hello did, even if it fails half way.
         Volatile.Write(ref _helloReceived, true);
+
+        // The hello timeout is over: let its timer go rather than keep it for the life of the connection.
+        Interlocked.Exchange(ref _helloTimer, null)?.Dispose();
         await _engine.UserConnectedAsync(User, ConnectionId, cancellationToken).ConfigureAwait(false);
         if (Volatile.Read(ref _disposed) == 1)
         {
