@@ -95,10 +95,10 @@ internal sealed partial class DirectConnectionMiddleware
         }
 
         var input = connection.Transport.Input;
-        var request = await ReadHeadAsync(connection, routes).ConfigureAwait(false);
+        var (ended, request) = await ReadHeadAsync(connection, routes).ConfigureAwait(false);
         if (request is null)
         {
-            return (!connection.ConnectionClosed.IsCancellationRequested, null);
+            return (!ended, null);
         }
 
         var scope = _services.CreateAsyncScope();
@@ -125,11 +125,11 @@ internal sealed partial class DirectConnectionMiddleware
     }
 
     /// <summary>
-    /// Waits for the first request head and leaves every byte unread. Null when the connection is not a ChatKit
-    /// handshake (or ended); a connection that sends no complete head within Kestrel's request headers timeout is
-    /// aborted, as HTTP would drop it.
+    /// Waits for the first request head and leaves every byte unread: the request when it is a ChatKit handshake,
+    /// otherwise null, with Ended set when there is nothing left to hand to HTTP: the connection closed, or sent no
+    /// complete head within Kestrel's request headers timeout (it is then aborted, as HTTP would drop it).
     /// </summary>
-    private async Task<UpgradeRequest?> ReadHeadAsync(ConnectionContext connection, List<DirectRoute> routes)
+    private async Task<(bool Ended, UpgradeRequest? Request)> ReadHeadAsync(ConnectionContext connection, List<DirectRoute> routes)
     {
         var input = connection.Transport.Input;
         var paths = routes.ConvertAll(r => r.Path);
@@ -143,11 +143,15 @@ internal sealed partial class DirectConnectionMiddleware
             {
                 result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
-                LogHeadTimeout(_logger, connection.ConnectionId, _headTimeout);
-                connection.Abort(new ConnectionAbortedException($"No request head within {_headTimeout}."));
-                return null;
+                if (!connection.ConnectionClosed.IsCancellationRequested)
+                {
+                    LogHeadTimeout(_logger, connection.ConnectionId, _headTimeout);
+                    connection.Abort(new ConnectionAbortedException($"No request head within {_headTimeout}."));
+                }
+
+                return (true, null);
             }
 
             var outcome = UpgradeRequest.TryRead(result.Buffer, paths, _maxHeadBytes, ref progress, out var request);
@@ -159,7 +163,7 @@ internal sealed partial class DirectConnectionMiddleware
 
             // Nothing consumed and nothing examined: the next reader (HTTP, or the accept) gets the bytes at once.
             input.AdvanceTo(result.Buffer.Start);
-            return outcome == HeadOutcome.Taken ? request : null;
+            return (false, outcome == HeadOutcome.Taken ? request : null);
         }
     }
 

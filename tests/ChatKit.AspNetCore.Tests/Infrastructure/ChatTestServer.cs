@@ -35,7 +35,7 @@ internal sealed class ChatTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static bool DirectByDefault => Environment.GetEnvironmentVariable("CHATKIT_TEST_DIRECT") == "1";
+    private static bool DirectByDefault => Environment.GetEnvironmentVariable("CHATKIT_TEST_DIRECT") == "1";
 
     /// <param name="configure">Engine options.</param>
     /// <param name="chatKit">More ChatKit registrations.</param>
