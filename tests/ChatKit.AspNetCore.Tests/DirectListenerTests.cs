@@ -7,8 +7,12 @@ using System.Text.Json;
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Protocol;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ChatKit.AspNetCore.Tests;
 
@@ -156,6 +160,38 @@ public sealed class DirectListenerTests
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, plainGet.StatusCode);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_direct_listener_without_ChatKits_services_fails_at_start_saying_what_to_add()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseChatKit()));
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.Contains("services.AddChatKit()", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_a_MapChatKit_endpoint_every_connection_goes_to_HTTP()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseChatKit()));
+        builder.Logging.ClearProviders();
+        builder.Services.AddChatKit();
+        await using var app = builder.Build();
+        app.MapGet("/healthz", () => "ok");
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        await using var connection = await RawConnection.OpenAsync(address);
+
+        await connection.WriteAsync(RawConnection.Handshake("alice"));
+
+        Assert.StartsWith("HTTP/1.1 404", await connection.ReadHeadAsync(), StringComparison.Ordinal);
+        await app.StopAsync();
     }
 
     private static async Task<(string Head, string Body)> RefusedAsync(ChatTestServer server, string handshake)

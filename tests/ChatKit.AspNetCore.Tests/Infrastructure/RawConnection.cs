@@ -28,10 +28,12 @@ internal sealed class RawConnection : IAsyncDisposable
         _stream = client.GetStream();
     }
 
-    public static async Task<RawConnection> OpenAsync(ChatTestServer server)
+    public static Task<RawConnection> OpenAsync(ChatTestServer server) => OpenAsync(server.HttpUri);
+
+    public static async Task<RawConnection> OpenAsync(Uri httpUri)
     {
         var client = new TcpClient();
-        await client.ConnectAsync(server.HttpUri.Host, server.HttpUri.Port);
+        await client.ConnectAsync(httpUri.Host, httpUri.Port);
         return new RawConnection(client);
     }
 
