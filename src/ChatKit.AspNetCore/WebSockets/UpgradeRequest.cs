@@ -17,6 +17,7 @@ namespace ChatKit.AspNetCore.WebSockets;
 internal sealed class UpgradeRequest
 {
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
+
     /// <summary>
     /// The longest request line waited for (Kestrel's default limit): a longer one goes to HTTP, which answers it. An
     /// access token in the query string (browsers cannot send headers with a WebSocket) fits well within it.
