@@ -89,6 +89,22 @@ public sealed class DirectListenerTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Behind_UseHttps_the_direct_listener_takes_wss_connections()
+    {
+        var counter = new RequestCounter();
+        await using var server = await ChatTestServer.StartAsync(direct: true, beforeEndpoints: counter.Count, listen: listen => listen.UseHttps(TestCertificate.Instance));
+        await using var alice = await RawChatClient.ConnectAsync(server, "alice");
+        await using var bob = await RawChatClient.ConnectAsync(server, "bob");
+        var room = (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "over tls", Members = ["bob"] })).Info!;
+
+        await alice.SendAsync(room.Id, "encrypted in transit");
+
+        Assert.Equal("wss", server.WebSocketUri.Scheme);
+        Assert.Equal(["encrypted in transit"], (await bob.WaitForMessagesAsync(room.Id, 1)).Select(m => m.Body));
+        Assert.Equal(0, counter.Seen);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_handshake_cut_into_single_bytes_is_accepted_with_the_RFC_accept_value()
     {
         await using var server = await ChatTestServer.StartAsync(direct: true);

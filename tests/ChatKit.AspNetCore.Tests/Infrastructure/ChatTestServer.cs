@@ -26,7 +26,7 @@ internal sealed class ChatTestServer : IAsyncDisposable
     {
         _app = app;
         HttpUri = httpUri;
-        WebSocketUri = new Uri($"ws://{httpUri.Authority}/chat");
+        WebSocketUri = new Uri($"{(httpUri.Scheme == Uri.UriSchemeHttps ? "wss" : "ws")}://{httpUri.Authority}/chat");
     }
 
     public Uri HttpUri { get; }
@@ -44,6 +44,7 @@ internal sealed class ChatTestServer : IAsyncDisposable
     /// <param name="services">More services.</param>
     /// <param name="beforeEndpoints">Middleware after authentication, before the endpoints.</param>
     /// <param name="endpoint">Conventions on the route group MapChatKit returns.</param>
+    /// <param name="listen">Settings of the listener before <c>UseChatKit()</c> (TLS, say).</param>
     public static async Task<ChatTestServer> StartAsync(
         Action<ChatKitOptions>? configure = null,
         Action<IChatKitBuilder>? chatKit = null,
@@ -51,17 +52,19 @@ internal sealed class ChatTestServer : IAsyncDisposable
         Action<KestrelServerOptions>? kestrel = null,
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeEndpoints = null,
-        Action<RouteGroupBuilder>? endpoint = null)
+        Action<RouteGroupBuilder>? endpoint = null,
+        Action<ListenOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(options =>
         {
             kestrel?.Invoke(options);
-            options.Listen(IPAddress.Loopback, 0, listen =>
+            options.Listen(IPAddress.Loopback, 0, listenOptions =>
             {
+                listen?.Invoke(listenOptions);
                 if (direct ?? DirectByDefault)
                 {
-                    listen.UseChatKit();
+                    listenOptions.UseChatKit();
                 }
             });
         });

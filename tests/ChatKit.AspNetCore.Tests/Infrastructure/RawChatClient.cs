@@ -77,6 +77,12 @@ internal sealed class RawChatClient : IAsyncDisposable
         }
 
         socket.Options.CollectHttpResponseDetails = true;
+        if (webSocketUri.Scheme == "wss")
+        {
+            // TLS test servers use the run's self-signed certificate, pinned here.
+            socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => TestCertificate.IsTestCertificate(certificate);
+        }
+
         socket.Options.SetBuffer(receiveBufferBytes, 16 * 1024);
         if (subprotocol is not null)
         {
