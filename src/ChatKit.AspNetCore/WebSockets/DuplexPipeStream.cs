@@ -32,11 +32,12 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var result = await pipe.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var data = result.Buffer;
-        if (result.IsCanceled)
+        if (_disposed || result.IsCanceled)
         {
+            // Every read ends with an advance, so the pipe is left as the next reader expects it.
             pipe.Input.AdvanceTo(data.Start);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             throw new OperationCanceledException("The read was canceled.");
         }
 
