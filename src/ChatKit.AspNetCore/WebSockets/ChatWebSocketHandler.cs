@@ -84,6 +84,22 @@ internal sealed partial class ChatWebSocketHandler(
         return true;
     }
 
+    /// <summary>
+    /// The WebSocket of a connection whose handshake the direct listener answered, with the same subprotocol and
+    /// keep-alive settings as one accepted over HTTP.
+    /// </summary>
+    internal WebSocket CreateAcceptedSocket(Stream connection)
+    {
+        var settings = serverOptions.Value;
+        return WebSocket.CreateFromStream(connection, new WebSocketCreationOptions
+        {
+            IsServer = true,
+            SubProtocol = ChatProtocol.Subprotocol,
+            KeepAliveInterval = settings.KeepAliveInterval,
+            KeepAliveTimeout = settings.KeepAliveTimeout,
+        });
+    }
+
     /// <summary>Runs a chat session for <paramref name="user"/> over an accepted socket until either side closes it.</summary>
     internal async Task RunSessionAsync(WebSocket socket, ChatUser user)
     {

@@ -1,10 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Net;
-using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
-using ChatKit.AspNetCore.Hosting;
 using ChatKit.Model;
 using ChatKit.Protocol;
 using Microsoft.AspNetCore.Authentication;
@@ -37,11 +35,10 @@ internal sealed partial class DirectConnectionMiddleware
     private readonly ConnectionDelegate _next;
     private readonly IServiceProvider _services;
     private readonly ChatWebSocketHandler _handler;
-    private readonly ChatKitServerOptions _serverOptions;
     private readonly ILogger _logger;
     private readonly TimeSpan _headTimeout;
     private readonly int _maxHeadBytes;
-    private List<DirectRoute>? _routes;
+    private DirectRoutes? _routes;
 
     public DirectConnectionMiddleware(ConnectionDelegate next, IServiceProvider services)
     {
@@ -49,7 +46,6 @@ internal sealed partial class DirectConnectionMiddleware
         _services = services;
         _handler = services.GetService<ChatWebSocketHandler>()
             ?? throw new InvalidOperationException("ChatKit's services are missing: call services.AddChatKit() before listenOptions.UseChatKit().");
-        _serverOptions = services.GetRequiredService<IOptions<ChatKitServerOptions>>().Value;
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<DirectConnectionMiddleware>();
         var limits = services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
         _headTimeout = limits.RequestHeadersTimeout;
@@ -72,13 +68,7 @@ internal sealed partial class DirectConnectionMiddleware
             return;
         }
 
-        using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
-        {
-            IsServer = true,
-            SubProtocol = ChatProtocol.Subprotocol,
-            KeepAliveInterval = _serverOptions.KeepAliveInterval,
-            KeepAliveTimeout = _serverOptions.KeepAliveTimeout,
-        });
+        using var socket = _handler.CreateAcceptedSocket(new DuplexPipeStream(connection.Transport));
         await _handler.RunSessionAsync(socket, user).ConfigureAwait(false);
     }
 
@@ -89,13 +79,13 @@ internal sealed partial class DirectConnectionMiddleware
     private async Task<(bool ToHttp, ChatUser? User)> AdmitAsync(ConnectionContext connection)
     {
         var routes = Routes();
-        if (routes.Count == 0)
+        if (routes.Paths.Count == 0)
         {
             return (true, null);
         }
 
         var input = connection.Transport.Input;
-        var (ended, request) = await ReadHeadAsync(connection, routes).ConfigureAwait(false);
+        var (ended, request) = await ReadHeadAsync(connection, routes.Paths).ConfigureAwait(false);
         if (request is null)
         {
             return (!ended, null);
@@ -105,7 +95,7 @@ internal sealed partial class DirectConnectionMiddleware
         await using (scope.ConfigureAwait(false))
         {
             var context = Context(connection, request, scope.ServiceProvider);
-            if (!await AuthorizeAsync(context, routes[request.Route].Endpoint).ConfigureAwait(false))
+            if (!await AuthorizeAsync(context, routes.Endpoints[request.Route]).ConfigureAwait(false))
             {
                 LogToHttp(_logger, connection.ConnectionId, "the endpoint's authorization did not admit the user");
                 return (true, null);
@@ -129,10 +119,9 @@ internal sealed partial class DirectConnectionMiddleware
     /// otherwise null, with Ended set when there is nothing left to hand to HTTP: the connection closed, or sent no
     /// complete head within Kestrel's request headers timeout (it is then aborted, as HTTP would drop it).
     /// </summary>
-    private async Task<(bool Ended, UpgradeRequest? Request)> ReadHeadAsync(ConnectionContext connection, List<DirectRoute> routes)
+    private async Task<(bool Ended, UpgradeRequest? Request)> ReadHeadAsync(ConnectionContext connection, IReadOnlyList<string> paths)
     {
         var input = connection.Transport.Input;
-        var paths = routes.ConvertAll(r => r.Path);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         timeout.CancelAfter(_headTimeout);
         var progress = default(HeadProgress);
@@ -260,9 +249,9 @@ internal sealed partial class DirectConnectionMiddleware
     }
 
     /// <summary>The WebSocket endpoints <c>MapChatKit</c> mapped, found once the app has built its endpoints.</summary>
-    private List<DirectRoute> Routes() => LazyInitializer.EnsureInitialized(ref _routes, () =>
+    private DirectRoutes Routes() => LazyInitializer.EnsureInitialized(ref _routes, () =>
     {
-        var routes = new List<DirectRoute>();
+        var routes = new DirectRoutes([], []);
         var endpoints = _services.GetService<EndpointDataSource>()?.Endpoints ?? [];
         foreach (var endpoint in endpoints.OfType<RouteEndpoint>().Where(e => e.Metadata.GetMetadata<ChatKitWebSocketEndpoint>() is not null))
         {
@@ -273,10 +262,11 @@ internal sealed partial class DirectConnectionMiddleware
                 continue;
             }
 
-            routes.Add(new DirectRoute("/" + string.Join('/', segments.Select(s => ((RoutePatternLiteralPart)s.Parts[0]).Content)), endpoint));
+            routes.Paths.Add("/" + string.Join('/', segments.Select(s => ((RoutePatternLiteralPart)s.Parts[0]).Content)));
+            routes.Endpoints.Add(endpoint);
         }
 
-        if (routes.Count == 0)
+        if (routes.Paths.Count == 0)
         {
             LogNoEndpoint(_logger);
         }
@@ -296,5 +286,6 @@ internal sealed partial class DirectConnectionMiddleware
     [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "The ChatKit endpoint '{Pattern}' has route parameters; listenOptions.UseChatKit() leaves its connections to HTTP")]
     private static partial void LogPatternNotDirect(ILogger logger, string pattern);
 
-    private sealed record DirectRoute(string Path, RouteEndpoint Endpoint);
+    /// <summary>The paths the listener takes and, at the same index, their endpoints.</summary>
+    private sealed record DirectRoutes(List<string> Paths, List<RouteEndpoint> Endpoints);
 }
