@@ -83,7 +83,10 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>One heartbeat: record this node alive, bring back its users if Redis lost them, sweep dead nodes, republish.</summary>
+    /// <summary>
+    /// One heartbeat: record this node alive, bring back its users if Redis lost them, record the arrivals and
+    /// departures that could not be recorded before, sweep dead nodes, republish.
+    /// </summary>
     internal async Task BeatAsync()
     {
         try
@@ -95,6 +98,7 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
                 await ReassertAsync(database).ConfigureAwait(false);
             }
 
+            await _presence.RecordUnrecordedAsync().ConfigureAwait(false);
             var cutoff = now - (long)_options.PresenceExpiry.TotalMilliseconds;
             foreach (var dead in await database.SortedSetRangeByScoreAsync(NodesKey, double.NegativeInfinity, cutoff).ConfigureAwait(false))
             {

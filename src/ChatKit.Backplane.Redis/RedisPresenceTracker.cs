@@ -12,7 +12,8 @@ namespace ChatKit.Backplane.Redis;
 /// <remarks>
 /// Nodes that die without saying goodbye are removed by the others once their heartbeat is older than
 /// <c>PresenceExpiry</c> (see <see cref="RedisNodeService"/>). While Redis is away, a node answers from its own
-/// connections.
+/// connections; a user whose arrival or departure could not be written to Redis is written at the node's next
+/// heartbeat that reaches it, as the user is then.
 /// </remarks>
 public sealed partial class RedisPresenceTracker : IPresenceTracker
 {
@@ -30,6 +31,7 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
 
     private readonly Lock _sync = new();
     private readonly Dictionary<string, int> _local = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unrecorded = new(StringComparer.Ordinal);
     private readonly RedisConnection _redis;
     private readonly ILogger<RedisPresenceTracker> _logger;
 
@@ -67,11 +69,11 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
 
         try
         {
-            return (long)await _redis.Bounded(_redis.Database.ScriptEvaluateAsync(JoinScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId])).ConfigureAwait(false) == 1;
+            return await RecordAsync(userId, online: true).ConfigureAwait(false) == 1;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            LogPresenceFailed(_logger, ex, userId);
+            Unrecorded(ex, userId);
             return true;
         }
     }
@@ -112,10 +114,22 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            LogPresenceFailed(_logger, ex, string.Join(',', userIds));
+            LogPresenceUnread(_logger, ex, userIds.Count);
         }
 
         return online;
+    }
+
+    /// <summary>How many users' arrival or departure waits to be written to Redis.</summary>
+    internal int UnrecordedCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _unrecorded.Count;
+            }
+        }
     }
 
     /// <summary>Whether the user has a connection on this node.</summary>
@@ -132,12 +146,89 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
     {
         try
         {
-            return (long)await _redis.Bounded(_redis.Database.ScriptEvaluateAsync(LeaveScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId])).ConfigureAwait(false) == 0;
+            return await RecordAsync(userId, online: false).ConfigureAwait(false) == 0;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            LogPresenceFailed(_logger, ex, userId);
+            Unrecorded(ex, userId);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Writes to Redis the users whose arrival or departure could not be written before, as each is now (on this node
+    /// or not); the heartbeat calls it. A user whose state changed while this ran, or who still cannot be written, is
+    /// left for the next call.
+    /// </summary>
+    internal async Task RecordUnrecordedAsync()
+    {
+        string[] users;
+        lock (_sync)
+        {
+            if (_unrecorded.Count == 0)
+            {
+                return;
+            }
+
+            users = [.. _unrecorded];
+            _unrecorded.Clear();
+        }
+
+        var recorded = 0;
+        Exception? failure = null;
+        foreach (var chunk in users.Chunk(500))
+        {
+            await Task.WhenAll(chunk.Select(async user =>
+            {
+                var local = IsLocal(user);
+                try
+                {
+                    await RecordAsync(user, local).ConfigureAwait(false);
+                    if (IsLocal(user) == local)
+                    {
+                        Interlocked.Increment(ref recorded);
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    Interlocked.CompareExchange(ref failure, ex, null);
+                }
+
+                lock (_sync)
+                {
+                    _unrecorded.Add(user);
+                }
+            })).ConfigureAwait(false);
+        }
+
+        if (failure is not null)
+        {
+            LogPresenceStillUnrecorded(_logger, failure, users.Length - recorded, recorded);
+        }
+        else if (recorded > 0)
+        {
+            LogPresenceRecorded(_logger, recorded);
+        }
+    }
+
+    /// <summary>Adds this node to the user's set, or takes it out; returns how many nodes the set has then.</summary>
+    private async Task<long> RecordAsync(string userId, bool online) =>
+        (long)await _redis.Bounded(_redis.Database.ScriptEvaluateAsync(online ? JoinScript : LeaveScript, [UserKey(userId), NodeKey(_redis.NodeId)], [_redis.NodeId, userId])).ConfigureAwait(false);
+
+    /// <summary>Keeps a user whose presence could not be written for the next heartbeat; warns once per run of failures.</summary>
+    private void Unrecorded(Exception exception, string userId)
+    {
+        bool first;
+        lock (_sync)
+        {
+            first = _unrecorded.Count == 0;
+            _unrecorded.Add(userId);
+        }
+
+        if (first)
+        {
+            LogPresenceFailed(_logger, exception, userId);
         }
     }
 
@@ -145,6 +236,15 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
 
     internal RedisKey NodeKey(string nodeId) => _redis.Key($"presence:node:{nodeId}");
 
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Presence of {UserId} could not be recorded in Redis; this node answers from its own connections until Redis is back")]
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Presence of {UserId} could not be recorded in Redis; this node answers from its own connections, and records the users it could not at its next heartbeat that reaches Redis (no more of these warnings until then)")]
     private static partial void LogPresenceFailed(ILogger logger, Exception exception, string userId);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Presence of {Count} users could not be read from Redis; this node answered from its own connections")]
+    private static partial void LogPresenceUnread(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Information, Message = "Presence of {Recorded} users recorded in Redis after earlier failures")]
+    private static partial void LogPresenceRecorded(ILogger logger, int recorded);
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Presence of {Left} users still could not be recorded in Redis ({Recorded} were); they are tried again at the next heartbeat")]
+    private static partial void LogPresenceStillUnrecorded(ILogger logger, Exception exception, int left, int recorded);
 }

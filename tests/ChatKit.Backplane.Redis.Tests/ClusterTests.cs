@@ -104,6 +104,35 @@ public sealed class ClusterTests(RedisFixture redis)
         Assert.False(presence.Presence!.Single().Online);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_user_who_left_while_redis_was_down_is_offline_once_redis_is_back_with_its_data()
+    {
+        await using var server = await RedisServer.StartAsync(persistent: true);
+        await using var cluster = await RedisCluster.StartAsync(server.ConnectionString, nodes: 2, options =>
+        {
+            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
+            options.CommandTimeout = TimeSpan.FromSeconds(1);
+        });
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
+        var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+
+        // Redis goes down with Bob in its presence sets (on disk), and Bob leaves node 2 meanwhile: node 2 cannot
+        // take him out. Redis comes back with its data, so nothing tells the nodes that Bob's entry is stale.
+        var tracker = cluster[1].Services.GetRequiredService<RedisPresenceTracker>();
+        await server.StopAsync();
+        await bob.DisposeAsync();
+        await UntilAsync(() => tracker.UnrecordedCount == 1);
+        await server.StartAgainAsync();
+
+        // Node 2's next heartbeat that reaches Redis writes what it could not: Bob is offline for every node.
+        await UntilAsync(async () => !(await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] })).Presence!.Single().Online);
+        await UntilAsync(() => tracker.UnrecordedCount == 0);
+        var again = await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] });
+        Assert.False(again.Presence!.Single().Online);
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task Redis_restarted_during_steady_sends_leaves_no_acknowledged_message_missing_on_any_client()
     {
@@ -177,6 +206,17 @@ public sealed class ClusterTests(RedisFixture redis)
         await CrossesLiveAsync(alice, carol, room);
         await alice.SendAsync(room, "after the freeze");
         Assert.Equal("after the freeze", (await carol.WaitForMessagesAsync(room, 1)).Single().Body);
+    }
+
+    /// <summary>Checks the condition every 50 ms until it holds (the test's timeout ends a wait that never does).</summary>
+    private static Task UntilAsync(Func<bool> condition) => UntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        while (!await condition())
+        {
+            await Task.Delay(50);
+        }
     }
 
     private static async Task CrossesLiveAsync(RawChatClient from, RawChatClient to, string room)

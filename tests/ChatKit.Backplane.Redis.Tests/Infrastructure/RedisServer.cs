@@ -6,19 +6,22 @@ using System.Text;
 namespace ChatKit.Backplane.Redis.Tests.Infrastructure;
 
 /// <summary>
-/// A real redis-server on 127.0.0.1 and a free port, without persistence, owned by the test run: stopped when
-/// disposed, and restartable on the same port to play an outage.
+/// A real redis-server on 127.0.0.1 and a free port, owned by the test run: stopped when disposed, and restartable on
+/// the same port to play an outage. Without persistence unless asked; a persistent one writes every command to its
+/// append-only file before it answers (in a folder of its own, deleted when disposed) and comes back with its data.
 /// </summary>
 internal sealed class RedisServer : IAsyncDisposable
 {
     private const string Executable = "/usr/bin/redis-server";
     private readonly string? _password;
+    private readonly string? _folder;
     private Process? _process;
 
-    private RedisServer(int port, string? password)
+    private RedisServer(int port, string? password, string? folder)
     {
         Port = port;
         _password = password;
+        _folder = folder;
     }
 
     public int Port { get; }
@@ -26,14 +29,15 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>A connection string for ChatKit:Redis:ConnectionString (with the password, when there is one).</summary>
     public string ConnectionString => _password is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},password={_password}";
 
-    public static async Task<RedisServer> StartAsync(string? password = null)
+    public static async Task<RedisServer> StartAsync(string? password = null, bool persistent = false)
     {
         if (!File.Exists(Executable))
         {
             throw new InvalidOperationException($"{Executable} is missing; scripts/test.sh installs it (apt-get install redis-server).");
         }
 
-        var server = new RedisServer(FreePort(), password);
+        var folder = persistent ? Directory.CreateTempSubdirectory("chatkit-redis-").FullName : null;
+        var server = new RedisServer(FreePort(), password, folder);
         await server.StartProcessAsync();
         return server;
     }
@@ -57,10 +61,17 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>Lets a frozen server go on (SIGCONT).</summary>
     public Task ResumeAsync() => SignalAsync("CONT");
 
-    /// <summary>Starts the server again on the same port, empty (it keeps nothing on disk).</summary>
+    /// <summary>Starts the server again on the same port: empty, or with its data when it is persistent.</summary>
     public Task StartAgainAsync() => StartProcessAsync();
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_folder is not null)
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
 
     internal static int FreePort()
     {
@@ -71,7 +82,8 @@ internal sealed class RedisServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        var arguments = $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no";
+        var persistence = _folder is null ? "--appendonly no" : $"--appendonly yes --appendfsync always --dir {_folder}";
+        var arguments = $"--port {Port} --bind 127.0.0.1 --save \"\" {persistence} --protected-mode no";
         if (_password is not null)
         {
             arguments += $" --requirepass {_password}";
