@@ -8,7 +8,7 @@ namespace ChatKit.LoadGen;
 
 /// <summary>
 /// <c>compare</c>: scenarios A and B at stepped loads for every system, then scenario C (idle connections and memory),
-/// then the docs blocks and the plot. Results are saved as JSON after every system, so a run cut short still reports.
+/// then scenario D (ChatKit's idle connections on the whole machine), then the docs blocks and the plot. Results are saved as JSON after every system, so a run cut short still reports.
 /// </summary>
 internal static class CompareCommand
 {
@@ -21,16 +21,20 @@ internal static class CompareCommand
 
     private static readonly string[] IdleSystems = ["chatkit", "signalr", "socketio", "ceiling"];
 
+    /// <summary>Scenario D's idle connections on the whole machine (issue 8's goal).</summary>
+    private const int MachineIdleTarget = 100_000;
+
     public static async Task<int> RunAsync(CommandOptions options, string root, string[] args)
     {
         var systems = options.List("--systems", string.Join(',', SystemSpec.All.Select(s => s.Key))).Select(SystemSpec.Find).ToList();
-        var scenarios = options.List("--scenarios", "A,B,C").Select(s => s.ToUpperInvariant()).ToList();
+        var scenarios = options.List("--scenarios", "A,B,C,D").Select(s => s.ToUpperInvariant()).ToList();
         var seconds = options.Number("--seconds", 4);
         var warmup = options.Number("--warmup", 1);
         var openFiles = OpenFilesLimit();
         var idleSteps = options.Get("--idle") is { } idle
             ? idle.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList()
             : DefaultIdleSteps(openFiles);
+        var machineTarget = (int)options.Number("--machine-idle", MachineIdleTarget);
         var markdown = Path.Combine(root, options.Get("--out") ?? "docs/benchmarks.md");
         var svg = Path.Combine(root, options.Get("--svg") ?? "docs/benchmarks-p99.svg");
         var resultsPath = options.Get("--results") ?? Path.Combine(root, "artifacts", "loadgen", $"compare-{TimeProvider.System.GetUtcNow():yyyyMMdd-HHmmss}.json");
@@ -85,6 +89,22 @@ internal static class CompareCommand
             }
         }
 
+        if (scenarios.Contains("D") && systems.Any(s => s.Key == "chatkit"))
+        {
+            Log.Progress($"scenario D ({machineTarget:N0} idle connections on the machine), ChatKit");
+            try
+            {
+                results.MachineIdle = await MachineIdleAsync(infrastructure, machineTarget, (int)Math.Clamp(openFiles - 1_000, 1_000, machineTarget), TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+            {
+                Log.Progress($"scenario D: failed: {e.Message}");
+                results.Failures.Add($"scenario D: {e.Message}");
+            }
+
+            Save(results, resultsPath);
+        }
+
         ReportWriter.Write(results, markdown, svg);
         Log.Progress($"compare: wrote {markdown} and {svg}; results in {resultsPath}");
         return 0;
@@ -113,7 +133,8 @@ internal static class CompareCommand
         bool Redone(string failure) => redone.Any(r => failure.StartsWith($"scenario {r.Scenario}, {SystemSpec.Find(r.System).Label}:", StringComparison.Ordinal));
         first.Steps = first.Steps.Where(s => !redone.Contains((s.System, s.Scenario))).Concat(later.Steps).ToList();
         first.Idle = first.Idle.Where(i => !redone.Contains((i.System, "C"))).Concat(later.Idle).ToList();
-        first.Failures = first.Failures.Where(f => !Redone(f)).Concat(later.Failures).ToList();
+        first.Failures = first.Failures.Where(f => !Redone(f) && !(later.MachineIdle is not null && f.StartsWith("scenario D:", StringComparison.Ordinal))).Concat(later.Failures).ToList();
+        first.MachineIdle = later.MachineIdle ?? first.MachineIdle;
         first.Command += $"; then {later.Command}";
         return first;
     }
@@ -255,6 +276,65 @@ internal static class CompareCommand
         var measured = points.Where(p => p.Connections > 0).ToList();
         var fit = measured.Count >= 2 ? measured : points;
         return new IdleResult(spec.Key, points, fit.Count >= 2 ? Slope(fit) : null, stopped);
+    }
+
+    /// <summary>
+    /// Scenario D: <paramref name="target"/> idle connections on this machine. A process holds at most the open-file
+    /// limit of descriptors, so ChatKit runs as as many nodes (processes, on Redis and one PostgreSQL, as an app that
+    /// scales out does) as it takes at <paramref name="perProcess"/> connections each, and each node's share of the
+    /// connections is opened and held by a load generator process of its own (<c>hold</c>). <paramref name="settle"/>
+    /// after each share: the nodes' RSS together. The ramp stops where a share fails (more than 1 % refused, a
+    /// connection lost, a node gone). The smoke run calls it with a few connections.
+    /// </summary>
+    internal static async Task<MachineIdleResult> MachineIdleAsync(Infrastructure infrastructure, int target, int perProcess, TimeSpan settle)
+    {
+        var nodes = (target + perProcess - 1) / perProcess;
+        var share = (target + nodes - 1) / nodes;
+        var spec = SystemSpec.Find("chatkit-2n") with { Key = "chatkit-machine", Label = $"ChatKit, {nodes} nodes + Redis (PostgreSQL store)", Nodes = nodes };
+        await using var instance = await infrastructure.StartAsync(spec);
+        var holders = new List<PeerProcess>();
+        try
+        {
+            await Task.Delay(settle);
+            var points = new List<IdlePoint> { new(0, instance.NodesResidentBytes()) };
+            string? stopped = null;
+            var held = 0;
+            for (var node = 0; node < nodes && stopped is null; node++)
+            {
+                var count = Math.Min(share, target - (node * share));
+                string[] arguments =
+                [
+                    typeof(HoldCommand).Assembly.Location, "hold", "--system", "chatkit",
+                    "--port", instance.Ports[node].ToString(CultureInfo.InvariantCulture),
+                    "--connections", count.ToString(CultureInfo.InvariantCulture),
+                    "--first-user", (node * share).ToString(CultureInfo.InvariantCulture),
+                ];
+                var holder = await PeerProcess.StartAsync($"hold#{node + 1}", "dotnet", arguments, HoldCommand.ReadyText, TimeSpan.FromMinutes(5), infrastructure.Root);
+                holders.Add(holder);
+                var open = HoldCommand.Field(holder.ReadyLine, "open");
+                var failed = HoldCommand.Field(holder.ReadyLine, "failed");
+                held += open;
+                await Task.Delay(settle);
+                var rss = instance.NodesResidentBytes();
+                points.Add(new IdlePoint(held, rss));
+                Log.Progress(string.Create(CultureInfo.InvariantCulture, $"  {nodes} nodes: {held:N0} idle connections, RSS of the nodes {rss / 1024.0 / 1024.0:N0} MB ({holder.ReadyLine})"));
+                stopped = failed > count / 100 ? $"{failed:N0} of {count:N0} refused on node {node + 1} ({holder.ReadyLine})"
+                    : instance.AnyExited ? $"a node exited at {held:N0}"
+                    : holders.Any(h => h.HasExited) ? $"connections were lost at {held:N0} (the holder's LOST line is above)"
+                    : null;
+            }
+
+            var measured = points.Where(p => p.Connections > 0).ToList();
+            var fit = measured.Count >= 2 ? measured : points;
+            return new MachineIdleResult(nodes, target, OpenFilesLimit(), points, fit.Count >= 2 ? Slope(fit) : null, instance.NodeResidentBytes(), stopped);
+        }
+        finally
+        {
+            foreach (var holder in holders)
+            {
+                await holder.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>

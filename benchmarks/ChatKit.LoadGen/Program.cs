@@ -10,12 +10,14 @@ using ChatKit.LoadGen.Peers;
 //   smoke   every system alone with a few connections for a few seconds; exits 1 when one delivers other than expected
 //   compare everything (scenarios A, B and C for every system), then the docs/benchmarks.md blocks and the SVG plot
 //   report  rewrites the docs blocks and the plot from a results file of compare
+//   hold    opens idle connections to one node and keeps them (a process of scenario D, started by compare)
 var usage = """
     usage: ChatKit.LoadGen run --system KEY [--scenario A|B|small] [--rates 100,200] [--seconds 5] [--warmup 1] [--ports P1,P2]
            ChatKit.LoadGen smoke [--systems KEY,...] [--seconds 2]
-           ChatKit.LoadGen compare [--systems KEY,...] [--scenarios A,B,C] [--seconds 4] [--warmup 1] [--idle 10000,20000,40000,100000]
+           ChatKit.LoadGen compare [--systems KEY,...] [--scenarios A,B,C,D] [--seconds 4] [--warmup 1] [--idle 10000,20000,40000,100000] [--machine-idle 100000]
                                    [--out docs/benchmarks.md] [--svg docs/benchmarks-p99.svg] [--results FILE]
            ChatKit.LoadGen report --results FILE [--out docs/benchmarks.md] [--svg docs/benchmarks-p99.svg]
+           ChatKit.LoadGen hold --system KEY --port P [--connections 1000] [--first-user 0]
     systems:
     """ + " " + string.Join(", ", SystemSpec.All.Select(s => s.Key));
 
@@ -37,6 +39,8 @@ try
             return await CompareCommand.RunAsync(options, root, args);
         case "report":
             return CompareCommand.Report(options, root);
+        case "hold":
+            return await HoldCommand.RunAsync(options);
         default:
             Console.Error.WriteLine(usage);
             return 2;

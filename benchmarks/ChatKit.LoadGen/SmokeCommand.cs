@@ -5,8 +5,8 @@ namespace ChatKit.LoadGen;
 
 /// <summary>
 /// <c>smoke</c>: each system alone (started and stopped here, with its Redis and database), 20 connections in 4 rooms
-/// of 5, 50 messages per second for a few seconds. Correctness only: every message delivered once to every member,
-/// no refusal, no connection lost. No speed is asserted.
+/// of 5, 50 messages per second for a few seconds; then scenario D with 40 idle connections on 2 ChatKit nodes.
+/// Correctness only: every message delivered once to every member, no refusal, no connection lost. No speed is asserted.
 /// </summary>
 internal static class SmokeCommand
 {
@@ -46,6 +46,29 @@ internal static class SmokeCommand
             catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or System.Net.WebSockets.WebSocketException or System.Net.Http.HttpRequestException)
             {
                 failures.Add($"{spec.Key}: {e.Message}");
+            }
+        }
+
+        if (systems.Any(s => s.Key == "chatkit"))
+        {
+            // Scenario D in small: 2 ChatKit nodes on Redis and PostgreSQL, 20 idle connections each, held by 2 processes.
+            Log.Progress("smoke: scenario D, 40 idle connections on 2 nodes");
+            try
+            {
+                var machine = await CompareCommand.MachineIdleAsync(infrastructure, target: 40, perProcess: 20, TimeSpan.FromSeconds(1));
+                var held = machine.Points.Max(p => p.Connections);
+                if (machine.StoppedBecause is not null || held != 40)
+                {
+                    failures.Add($"scenario D: held {held} of 40 ({machine.StoppedBecause})");
+                }
+                else
+                {
+                    Console.WriteLine($"smoke ok scenario D: held {held} idle connections on {machine.Nodes} nodes");
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+            {
+                failures.Add($"scenario D: {e.Message}");
             }
         }
 

@@ -22,17 +22,20 @@ internal sealed class LoadRun : IAsyncDisposable
     private readonly Task _pinging;
     private readonly Action<string> _progress;
     private readonly Func<TimeSpan>? _serverCpu;
+    private readonly int _firstUser;
     private string[] _roomIds = [];
     private int _steps;
 
     /// <summary>
     /// A run against the nodes listening on <paramref name="ports"/>; user i connects to the node <paramref name="layout"/>
     /// places it on (user i % nodes without a layout). <paramref name="serverCpu"/> reads the CPU time the system's
-    /// processes have used, to give each step its CPU per delivery.
+    /// processes have used, to give each step its CPU per delivery. Connection i is user u(<paramref name="firstUser"/> + i),
+    /// so runs in several processes can hold distinct users.
     /// </summary>
-    public LoadRun(string system, WireProtocol protocol, IReadOnlyList<int> ports, int maxConnections, Action<string> progress, RoomLayout? layout = null, Func<TimeSpan>? serverCpu = null)
+    public LoadRun(string system, WireProtocol protocol, IReadOnlyList<int> ports, int maxConnections, Action<string> progress, RoomLayout? layout = null, Func<TimeSpan>? serverCpu = null, int firstUser = 0)
     {
         _serverCpu = serverCpu;
+        _firstUser = firstUser;
         System = system;
         Protocol = protocol;
         _ports = ports;
@@ -51,7 +54,7 @@ internal sealed class LoadRun : IAsyncDisposable
     public int Connections => Volatile.Read(ref _open);
 
     /// <summary>
-    /// Opens connections up to <paramref name="total"/> (user ids u0, u1, ...), <paramref name="concurrency"/> at a time,
+    /// Opens connections up to <paramref name="total"/> (user ids u0, u1, ... after the first user), <paramref name="concurrency"/> at a time,
     /// each through the protocol's handshake. Returns how many failed; the others are kept.
     /// </summary>
     public async Task<int> ConnectAsync(int total, int concurrency = 64)
@@ -280,7 +283,7 @@ internal sealed class LoadRun : IAsyncDisposable
 
     private async Task<Connection> OpenAsync(int index)
     {
-        var user = "u" + index.ToString(CultureInfo.InvariantCulture);
+        var user = "u" + (_firstUser + index).ToString(CultureInfo.InvariantCulture);
         var node = _nodeOf(index);
         var port = _ports[node];
         using var timeout = new CancellationTokenSource(RequestTimeout);

@@ -31,6 +31,9 @@ internal sealed class PeerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The output line that held the ready text.</summary>
+    public string ReadyLine { get; private set; } = "";
+
     public static async Task<PeerProcess> StartAsync(string name, string file, IEnumerable<string> arguments, string readyText, TimeSpan timeout, string? workingDirectory = null, bool echo = true)
     {
         var info = new ProcessStartInfo(file)
@@ -176,8 +179,9 @@ internal sealed class PeerProcess : IAsyncDisposable
             return;
         }
 
-        if (line.Contains(_readyText, StringComparison.Ordinal))
+        if (!_ready.Task.IsCompleted && line.Contains(_readyText, StringComparison.Ordinal))
         {
+            ReadyLine = line;
             _ready.TrySetResult();
             return;
         }

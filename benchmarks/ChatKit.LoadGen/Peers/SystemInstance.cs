@@ -74,6 +74,9 @@ internal sealed class SystemInstance : IAsyncDisposable
     /// <summary>Resident memory of the system's nodes together (Redis and PostgreSQL not counted).</summary>
     public long NodesResidentBytes() => _nodes.Sum(n => n.ResidentBytes());
 
+    /// <summary>Resident memory of each node process.</summary>
+    public List<long> NodeResidentBytes() => _nodes.Select(n => n.ResidentBytes()).ToList();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)

@@ -20,6 +20,9 @@ internal sealed class CompareResults
 
     public List<IdleResult> Idle { get; set; } = [];
 
+    /// <summary>Scenario D, when it ran.</summary>
+    public MachineIdleResult? MachineIdle { get; set; }
+
     /// <summary>Systems or phases that could not run, with why.</summary>
     public List<string> Failures { get; set; } = [];
 }
@@ -28,3 +31,10 @@ internal sealed class CompareResults
 internal sealed record IdleResult(string System, List<IdlePoint> Points, double? BytesPerConnection, string? StoppedBecause);
 
 internal sealed record IdlePoint(int Connections, long ResidentBytes);
+
+/// <summary>
+/// Scenario D: idle connections on the whole machine, ChatKit on <paramref name="Nodes"/> nodes (processes) because one
+/// process may hold at most <paramref name="OpenFiles"/> descriptors; the nodes' RSS together after each node's share,
+/// and each node's RSS at the end.
+/// </summary>
+internal sealed record MachineIdleResult(int Nodes, int Target, long OpenFiles, List<IdlePoint> Points, double? BytesPerConnection, List<long> NodeResidentBytes, string? StoppedBecause);
