@@ -8,7 +8,7 @@ using ChatKit.LoadGen.Peers;
 //   run     one system, one scenario, one or more offered loads; prints each step (with the servers' CPU per
 //           delivery, unless --ports points at a system started elsewhere)
 //   smoke   every system alone with a few connections for a few seconds; exits 1 when one delivers other than expected
-//   compare everything (scenarios A, B and C for every system), then the docs/benchmarks.md blocks and the SVG plot
+//   compare everything (scenarios A, B and C for every system, D for ChatKit), then the docs/benchmarks.md blocks and the SVG plot
 //   report  rewrites the docs blocks and the plot from a results file of compare
 //   hold    opens idle connections to one node and keeps them (a process of scenario D, started by compare)
 var usage = """

@@ -116,7 +116,7 @@ internal static class ReportWriter
     private static string MachineIdleTable(MachineIdleResult machine)
     {
         var text = new StringBuilder();
-        text.AppendLine(Inv($"Scenario D: {machine.Target:N0} idle connections on the machine. One process may hold at most {machine.OpenFiles:N0} open files here, so ChatKit runs as {machine.Nodes} nodes, each a process of its own, on one Redis backplane and one PostgreSQL store, as an app that scales out does; each node's share of the connections is opened (32 handshakes at a time) and held by a load generator process of its own, which reports any connection it loses. After each share: the resident sets of all the nodes together; per connection is the slope through those points."));
+        text.AppendLine(Inv($"Scenario D: {machine.Target:N0} idle connections on the machine. One process may hold at most {machine.OpenFiles:N0} open files here, so ChatKit runs as {machine.Nodes} nodes, each a process of its own, on one Redis backplane and one PostgreSQL store, as an app that scales out does; each node's share of the connections is opened (32 handshakes at a time) and held by a load generator process of its own, which reports any connection it loses. After each share: the resident sets of all the nodes together. Per connection is the slope of a least-squares line through the points with connections; each share takes one more node from no connection to its share, so it holds what a node's first connections cost besides the steady cost per connection that scenario C measures."));
         text.AppendLine();
         text.AppendLine("| idle connections | RSS of the nodes |");
         text.AppendLine("|---:|---:|");
