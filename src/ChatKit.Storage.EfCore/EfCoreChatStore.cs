@@ -55,14 +55,45 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
     });
 
     /// <inheritdoc />
-    public ValueTask SetLastSeenAsync(string userId, DateTimeOffset lastSeen, CancellationToken cancellationToken) => RunAsync(async db =>
+    /// <remarks>
+    /// The batch's rows are read in one query and written in one transaction, which changes only their last seen (a display
+    /// name written meanwhile is kept).
+    /// </remarks>
+    public ValueTask SetLastSeenAsync(IReadOnlyCollection<UserLastSeen> users, CancellationToken cancellationToken) => RunAsync(async db =>
     {
-        var ms = lastSeen.ToUnixTimeMilliseconds();
-        var updated = await db.Set<ChatUserRow>().Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.LastSeenMs, ms), cancellationToken).ConfigureAwait(false);
-        if (updated == 0)
+        var times = new Dictionary<string, long>(users.Count, StringComparer.Ordinal);
+        foreach (var user in users)
         {
-            db.Add(new ChatUserRow { Id = userId, DisplayName = userId, LastSeenMs = ms });
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            var ms = user.LastSeen.ToUnixTimeMilliseconds();
+            times[user.UserId] = times.TryGetValue(user.UserId, out var kept) ? Math.Max(kept, ms) : ms;
+        }
+
+        var ids = times.Keys.ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            var rows = await db.Set<ChatUserRow>().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+            foreach (var (id, ms) in times)
+            {
+                if (rows.TryGetValue(id, out var row))
+                {
+                    row.LastSeenMs = ms;
+                }
+                else
+                {
+                    db.Add(new ChatUserRow { Id = id, DisplayName = id, LastSeenMs = ms });
+                }
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (DbUpdateException ex) when (attempt == 1 && IsUniqueViolation(ex))
+            {
+                // A user's first connection inserted the profile meanwhile: read again and update it.
+                db.ChangeTracker.Clear();
+            }
         }
     });
 
@@ -203,6 +234,18 @@ public sealed class EfCoreChatStore<TContext>(IDbContextFactory<TContext> contex
                 peers.GetValueOrDefault(x.Room.Id)))
             .OrderBy(m => m.Room.Id, StringComparer.Ordinal)
             .ToList();
+    });
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetRoomIdsOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken) => QueryAsync<IReadOnlyDictionary<string, IReadOnlyList<string>>>(async db =>
+    {
+        var ids = userIds.ToList();
+        var rows = await db.Set<ChatMemberRow>().AsNoTracking()
+            .Where(m => ids.Contains(m.UserId))
+            .Select(m => new { m.UserId, m.RoomId })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.GroupBy(r => r.UserId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, IReadOnlyList<string> (g) => g.Select(r => r.RoomId).ToList(), StringComparer.Ordinal);
     });
 
     /// <inheritdoc />

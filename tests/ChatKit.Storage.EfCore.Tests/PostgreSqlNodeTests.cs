@@ -107,6 +107,44 @@ public sealed class PostgreSqlNodeTests(PostgresFixture postgres)
         Assert.Equal(6, retried);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Users_who_all_leave_at_once_are_each_recorded_and_announced_offline_through_a_one_connection_pool()
+    {
+        const int Users = 400;
+        const int PerRoom = 100;
+        var database = await postgres.Server.CreateDatabaseAsync();
+        // One pooled connection, waited for at most a second: every departure of the crowd has to share it.
+        await using var node = await StartNodeAsync(database + ";Maximum Pool Size=1;Timeout=1");
+        await using var owner = await RawChatClient.ConnectAsync(node, "owner");
+        var users = Enumerable.Range(0, Users).Select(i => $"crowd{i}").ToList();
+        foreach (var members in users.Chunk(PerRoom))
+        {
+            await owner.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "crowd", Members = [.. members] });
+        }
+
+        var clients = new List<RawChatClient>();
+        foreach (var user in users)
+        {
+            clients.Add(await RawChatClient.ConnectAsync(node, user));
+        }
+
+        await owner.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == users[^1] && e.Online == true);
+
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+
+        foreach (var user in users)
+        {
+            var offline = await owner.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == user && e.Online == false);
+            Assert.NotNull(offline.LastSeen);
+        }
+
+        foreach (var chunk in users.Chunk(PerRoom))
+        {
+            var presence = (await owner.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = [.. chunk] })).Presence!;
+            Assert.Equal(chunk, presence.Where(p => p is { Online: false, LastSeen: not null }).Select(p => p.User));
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Over_long_and_invalid_fields_are_refused_before_they_reach_the_database()
     {

@@ -38,6 +38,7 @@ public sealed partial class ChatEngine
     private readonly TimeProvider _time;
     private readonly ILogger<ChatEngine> _logger;
     private readonly TypingTracker _typing = new();
+    private readonly DepartureWriter _departures;
 
     /// <summary>Creates the engine over its ports.</summary>
     public ChatEngine(
@@ -59,6 +60,7 @@ public sealed partial class ChatEngine
         _cache = cache;
         _time = time;
         _logger = logger;
+        _departures = new DepartureWriter(store, presence, backplane, logger);
         Options = options.Value;
     }
 
@@ -73,18 +75,19 @@ public sealed partial class ChatEngine
         await _store.UpsertUserAsync(user.Id, user.DisplayName, cancellationToken).ConfigureAwait(false);
         if (await _presence.ConnectedAsync(user.Id, connectionId, cancellationToken).ConfigureAwait(false))
         {
-            await PublishPresenceAsync(user.Id, online: true, lastSeen: null, cancellationToken).ConfigureAwait(false);
+            await PublishOnlineAsync(user.Id, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Records a closed connection; announces the user offline when it was their last.</summary>
+    /// <summary>
+    /// Records a closed connection. When it was the user's last, the user's last seen is stored and the user announced
+    /// offline, together with other users who went offline meanwhile; the task completes once that is done.
+    /// </summary>
     public async Task UserDisconnectedAsync(ChatUser user, string connectionId, CancellationToken cancellationToken)
     {
         if (await _presence.DisconnectedAsync(user.Id, connectionId, cancellationToken).ConfigureAwait(false))
         {
-            var now = Now();
-            await _store.SetLastSeenAsync(user.Id, now, cancellationToken).ConfigureAwait(false);
-            await PublishPresenceAsync(user.Id, online: false, now, cancellationToken).ConfigureAwait(false);
+            await _departures.RecordAsync(user.Id, Now()).ConfigureAwait(false);
         }
     }
 
@@ -93,17 +96,10 @@ public sealed partial class ChatEngine
     /// connections across nodes found that a dead node's users are offline, or that a node's users, lost by
     /// Redis, are back. Going offline records the time as the user's last seen.
     /// </summary>
-    public async Task AnnouncePresenceAsync(string userId, bool online, CancellationToken cancellationToken)
+    public Task AnnouncePresenceAsync(string userId, bool online, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userId);
-        DateTimeOffset? lastSeen = null;
-        if (!online)
-        {
-            lastSeen = Now();
-            await _store.SetLastSeenAsync(userId, lastSeen.Value, cancellationToken).ConfigureAwait(false);
-        }
-
-        await PublishPresenceAsync(userId, online, lastSeen, cancellationToken).ConfigureAwait(false);
+        return online ? PublishOnlineAsync(userId, cancellationToken) : _departures.RecordAsync(userId, Now());
     }
 
     /// <summary>The user's rooms with their read state, ordered by room id.</summary>
@@ -636,12 +632,22 @@ public sealed partial class ChatEngine
         return _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, roomId, roomId, 0, frame), cancellationToken);
     }
 
-    private async Task PublishPresenceAsync(string userId, bool online, DateTimeOffset? lastSeen, CancellationToken cancellationToken)
+    /// <summary>Sends a presence frame to each of the user's rooms.</summary>
+    internal static async Task PublishPresenceAsync(IChatBackplane backplane, string userId, IReadOnlyList<string> roomIds, bool online, DateTimeOffset? lastSeen, CancellationToken cancellationToken)
     {
         var frame = ProtocolJson.Serialize(new ServerFrame { Type = FrameTypes.Presence, User = userId, Online = online, LastSeen = lastSeen });
-        foreach (var membership in await _store.GetMembershipsAsync(userId, cancellationToken).ConfigureAwait(false))
+        foreach (var roomId in roomIds)
         {
-            await _backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, membership.Room.Id, membership.Room.Id, 0, frame), cancellationToken).ConfigureAwait(false);
+            await backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.RoomFrame, roomId, roomId, 0, frame), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishOnlineAsync(string userId, CancellationToken cancellationToken)
+    {
+        var rooms = await _store.GetRoomIdsOfUsersAsync([userId], cancellationToken).ConfigureAwait(false);
+        if (rooms.TryGetValue(userId, out var roomIds))
+        {
+            await PublishPresenceAsync(_backplane, userId, roomIds, online: true, lastSeen: null, cancellationToken).ConfigureAwait(false);
         }
     }
 

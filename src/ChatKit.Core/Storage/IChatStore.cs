@@ -18,8 +18,11 @@ public interface IChatStore
     /// <summary>Adds or updates a user's display name; keeps the last-seen time.</summary>
     ValueTask UpsertUserAsync(string userId, string displayName, CancellationToken cancellationToken);
 
-    /// <summary>Records when a user's last connection closed.</summary>
-    ValueTask SetLastSeenAsync(string userId, DateTimeOffset lastSeen, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records when users' last connections closed, many in one call (the engine writes departures in batches). A
+    /// user with no profile yet gets one, named by their id.
+    /// </summary>
+    ValueTask SetLastSeenAsync(IReadOnlyCollection<UserLastSeen> users, CancellationToken cancellationToken);
 
     /// <summary>The profiles of the given users that exist.</summary>
     ValueTask<IReadOnlyList<UserProfile>> GetUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
@@ -53,6 +56,12 @@ public interface IChatStore
 
     /// <summary>Every room the user is a member of, with role, latest sequence and read state.</summary>
     ValueTask<IReadOnlyList<Membership>> GetMembershipsAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The ids of the rooms each of the given users is a member of, in one call (presence announcements); a user who
+    /// is in no room has no entry.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetRoomIdsOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores a message with the room's next sequence number, or returns the message already stored with the

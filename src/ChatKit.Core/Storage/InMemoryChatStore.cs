@@ -27,9 +27,15 @@ public sealed class InMemoryChatStore : IChatStore
     }
 
     /// <inheritdoc />
-    public ValueTask SetLastSeenAsync(string userId, DateTimeOffset lastSeen, CancellationToken cancellationToken)
+    public ValueTask SetLastSeenAsync(IReadOnlyCollection<UserLastSeen> users, CancellationToken cancellationToken)
     {
-        _users.AddOrUpdate(userId, static (id, seen) => new UserProfile(id, id, seen), static (_, old, seen) => old with { LastSeen = seen }, lastSeen);
+        // A user listed twice keeps the later time, as one write of the batch would.
+        foreach (var user in users.GroupBy(u => u.UserId, StringComparer.Ordinal))
+        {
+            var seen = user.Max(u => u.LastSeen);
+            _users.AddOrUpdate(user.Key, static (id, seen) => new UserProfile(id, id, seen), static (_, old, seen) => old with { LastSeen = seen }, seen);
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -192,6 +198,43 @@ public sealed class InMemoryChatStore : IChatStore
 
         memberships.Sort(static (a, b) => string.CompareOrdinal(a.Room.Id, b.Room.Id));
         return ValueTask.FromResult<IReadOnlyList<Membership>>(memberships);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetRoomIdsOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var userId in userIds)
+        {
+            if (!_roomsByUser.TryGetValue(userId, out var roomIds))
+            {
+                continue;
+            }
+
+            var rooms = new List<string>(roomIds.Count);
+            foreach (var roomId in roomIds.Keys)
+            {
+                if (_rooms.TryGetValue(roomId, out var state) && IsMember(state, userId))
+                {
+                    rooms.Add(roomId);
+                }
+            }
+
+            if (rooms.Count > 0)
+            {
+                result[userId] = rooms;
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyDictionary<string, IReadOnlyList<string>>>(result);
+    }
+
+    private static bool IsMember(RoomState state, string userId)
+    {
+        lock (state.Sync)
+        {
+            return state.Members.ContainsKey(userId);
+        }
     }
 
     /// <inheritdoc />

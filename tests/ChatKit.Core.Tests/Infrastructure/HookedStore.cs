@@ -24,6 +24,15 @@ internal sealed class HookedStore : IChatStore
     /// <summary>Runs after the n-th (1-based) membership read, before it returns.</summary>
     public Func<int, ValueTask>? AfterMembershipsRead { get; set; }
 
+    /// <summary>Runs after each read of users' room ids (presence announcements), before it returns.</summary>
+    public Func<ValueTask>? AfterRoomIdsRead { get; set; }
+
+    /// <summary>Runs before each last-seen write, with the batch it writes.</summary>
+    public Func<IReadOnlyCollection<UserLastSeen>, ValueTask>? BeforeLastSeenWrite { get; set; }
+
+    /// <summary>Throws from last-seen writes when set.</summary>
+    public Exception? FailLastSeenWrites { get; set; }
+
     /// <summary>Throws from room reads when set.</summary>
     public Exception? FailRoomReads { get; set; }
 
@@ -32,7 +41,20 @@ internal sealed class HookedStore : IChatStore
 
     public ValueTask UpsertUserAsync(string userId, string displayName, CancellationToken cancellationToken) => _inner.UpsertUserAsync(userId, displayName, cancellationToken);
 
-    public ValueTask SetLastSeenAsync(string userId, DateTimeOffset lastSeen, CancellationToken cancellationToken) => _inner.SetLastSeenAsync(userId, lastSeen, cancellationToken);
+    public async ValueTask SetLastSeenAsync(IReadOnlyCollection<UserLastSeen> users, CancellationToken cancellationToken)
+    {
+        if (BeforeLastSeenWrite is { } hook)
+        {
+            await hook(users);
+        }
+
+        if (FailLastSeenWrites is { } failure)
+        {
+            throw failure;
+        }
+
+        await _inner.SetLastSeenAsync(users, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<UserProfile>> GetUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken) => _inner.GetUsersAsync(userIds, cancellationToken);
 
@@ -75,6 +97,17 @@ internal sealed class HookedStore : IChatStore
         if (AfterMembershipsRead is { } hook)
         {
             await hook(call);
+        }
+
+        return result;
+    }
+
+    public async ValueTask<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetRoomIdsOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        var result = await _inner.GetRoomIdsOfUsersAsync(userIds, cancellationToken);
+        if (AfterRoomIdsRead is { } hook)
+        {
+            await hook();
         }
 
         return result;

@@ -10,8 +10,9 @@ namespace ChatKit.Core.Tests.Sessions;
 /// <summary>Races and faults around a session's life: each test forces one interleaving through a hooked port.</summary>
 public sealed class SessionFaultTests
 {
-    // Membership reads during a hello: 1 = the presence announcement, 2 = the hello's subscriptions, 3 = the welcome.
-    private const int HelloSubscriptionRead = 2;
+    // Membership reads during a hello: 1 = the hello's subscriptions, 2 = the welcome (the presence announcement reads
+    // only room ids).
+    private const int HelloSubscriptionRead = 1;
 
     private static readonly ChatUser Alice = new("alice", "Alice");
     private static readonly ChatUser Bob = new("bob", "Bob");
@@ -101,11 +102,10 @@ public sealed class SessionFaultTests
         using var harness = new CoreHarness(store: store);
         var inHello = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.AfterMembershipsRead = async call =>
+        store.AfterRoomIdsRead = async () =>
         {
-            if (call == 1)
+            if (inHello.TrySetResult())
             {
-                inHello.SetResult();
                 await release.Task;
             }
         };

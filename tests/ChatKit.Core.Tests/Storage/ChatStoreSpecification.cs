@@ -190,13 +190,46 @@ public abstract class ChatStoreSpecification
         await store.UpsertUserAsync("alice", "Alice", CancellationToken.None);
         await store.UpsertUserAsync("albert", "Bert", CancellationToken.None);
         await store.UpsertUserAsync("bob", "Bob", CancellationToken.None);
-        await store.SetLastSeenAsync("bob", Now, CancellationToken.None);
+        await store.SetLastSeenAsync([new UserLastSeen("bob", Now)], CancellationToken.None);
         await store.UpsertUserAsync("bob", "Robert", CancellationToken.None);
 
         Assert.Equal(["albert", "alice"], (await store.SearchUsersAsync("al", 10, CancellationToken.None)).Select(u => u.Id));
         Assert.Equal(["albert", "bob"], (await store.SearchUsersAsync("B", 10, CancellationToken.None)).Select(u => u.Id));
         var bob = Assert.Single(await store.GetUsersAsync(["bob", "nobody"], CancellationToken.None));
         Assert.Equal(new UserProfile("bob", "Robert", Now), bob);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Last_seen_of_many_users_is_written_at_once_each_with_its_own_latest_time()
+    {
+        var store = await CreateStoreAsync();
+        await store.UpsertUserAsync("alice", "Alice", CancellationToken.None);
+        await store.UpsertUserAsync("bob", "Bob", CancellationToken.None);
+
+        await store.SetLastSeenAsync(
+            [new UserLastSeen("alice", Now.AddSeconds(5)), new UserLastSeen("bob", Now.AddSeconds(1)), new UserLastSeen("carol", Now.AddSeconds(2)), new UserLastSeen("alice", Now)],
+            CancellationToken.None);
+
+        var users = await store.GetUsersAsync(["alice", "bob", "carol"], CancellationToken.None);
+        Assert.Equal(
+            [new UserProfile("alice", "Alice", Now.AddSeconds(5)), new UserProfile("bob", "Bob", Now.AddSeconds(1)), new UserProfile("carol", "carol", Now.AddSeconds(2))],
+            users.OrderBy(u => u.Id, StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Room_ids_of_several_users_come_from_one_read_without_rooms_they_left()
+    {
+        var store = await CreateStoreAsync();
+        var both = await CreateRoomAsync(store, "both", "alice", "bob");
+        var left = await CreateRoomAsync(store, "left", "alice", "bob");
+        var alone = await CreateRoomAsync(store, "alone", "alice");
+        Assert.True(await store.RemoveMemberAsync(left, "bob", CancellationToken.None));
+
+        var rooms = await store.GetRoomIdsOfUsersAsync(["alice", "bob", "nobody"], CancellationToken.None);
+
+        Assert.Equal(["alice", "bob"], rooms.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { both, left, alone }.Order(StringComparer.Ordinal), rooms["alice"].Order(StringComparer.Ordinal));
+        Assert.Equal([both], rooms["bob"]);
     }
 
     [Fact(Timeout = 30_000)]
