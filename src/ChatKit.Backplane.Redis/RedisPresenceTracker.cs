@@ -101,15 +101,20 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
     {
         ArgumentNullException.ThrowIfNull(userIds);
         var online = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string> left;
         lock (_sync)
         {
             online.UnionWith(userIds.Where(_local.ContainsKey));
+
+            // Users who left this node while their departure could not be written: Redis may still list this node for
+            // them until the next heartbeat writes it, so only the other nodes count.
+            left = userIds.Where(u => _unrecorded.Contains(u) && !_local.ContainsKey(u)).ToHashSet(StringComparer.Ordinal);
         }
 
         try
         {
             var database = _redis.Database;
-            var counts = await _redis.Bounded(Task.WhenAll(userIds.Select(u => database.SetLengthAsync(UserKey(u))))).ConfigureAwait(false);
+            var counts = await _redis.Bounded(Task.WhenAll(userIds.Select(u => left.Contains(u) ? CountOtherNodesAsync(database, u) : database.SetLengthAsync(UserKey(u))))).ConfigureAwait(false);
             online.UnionWith(userIds.Where((_, i) => counts[i] > 0));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -118,6 +123,12 @@ public sealed partial class RedisPresenceTracker : IPresenceTracker
         }
 
         return online;
+    }
+
+    private async Task<long> CountOtherNodesAsync(IDatabase database, string userId)
+    {
+        var nodes = await database.SetMembersAsync(UserKey(userId)).ConfigureAwait(false);
+        return nodes.Count(n => n != _redis.NodeId);
     }
 
     /// <summary>How many users' arrival or departure waits to be written to Redis.</summary>

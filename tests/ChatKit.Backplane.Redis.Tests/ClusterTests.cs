@@ -133,6 +133,36 @@ public sealed class ClusterTests(RedisFixture redis)
         Assert.False(again.Presence!.Single().Online);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_node_does_not_count_itself_for_a_user_whose_departure_it_could_not_write_to_redis()
+    {
+        await using var server = await RedisServer.StartAsync(persistent: true);
+        // No heartbeat during the test: it would write the departure, and the node's own answer is what is tested.
+        await using var cluster = await RedisCluster.StartAsync(server.ConnectionString, nodes: 2, options =>
+        {
+            options.PresenceHeartbeat = TimeSpan.FromMinutes(5);
+            options.PresenceExpiry = TimeSpan.FromMinutes(10);
+            options.CommandTimeout = TimeSpan.FromSeconds(1);
+        });
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await using var carol = await RawChatClient.ConnectAsync(cluster[1], "carol");
+        var bob = await RawChatClient.ConnectAsync(cluster[0], "bob");
+        var tracker = cluster[0].Services.GetRequiredService<RedisPresenceTracker>();
+
+        // Bob leaves node 1 while Redis is down; Redis comes back with his entry (on disk) still naming node 1.
+        await server.StopAsync();
+        await bob.DisposeAsync();
+        await UntilAsync(() => tracker.UnrecordedCount == 1);
+        await server.StartAgainAsync();
+
+        // Carol, on node 2, shows online to node 1 only through Redis: once she does, the same read answered for Bob.
+        var presence = await UntilAsync(
+            async () => (await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob", "carol"] })).Presence!,
+            p => p.Single(u => u.User == "carol").Online);
+        Assert.False(presence.Single(u => u.User == "bob").Online);
+        Assert.Equal(1, tracker.UnrecordedCount);
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task Redis_restarted_during_steady_sends_leaves_no_acknowledged_message_missing_on_any_client()
     {
@@ -215,6 +245,20 @@ public sealed class ClusterTests(RedisFixture redis)
     {
         while (!await condition())
         {
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        while (true)
+        {
+            var value = await read();
+            if (done(value))
+            {
+                return value;
+            }
+
             await Task.Delay(50);
         }
     }
