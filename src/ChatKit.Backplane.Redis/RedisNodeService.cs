@@ -29,6 +29,21 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
         return back
         """;
 
+    // Takes a dead node out of its users' sets; returns the users whose set is empty now, who are offline.
+    private const string SweepScript = """
+        local gone = {}
+        for i = 3, #ARGV do
+          local key = ARGV[1] .. ':presence:user:' .. ARGV[i]
+          redis.call('SREM', key, ARGV[2])
+          if redis.call('SCARD', key) == 0 then
+            table.insert(gone, ARGV[i])
+          end
+        end
+        return gone
+        """;
+
+    private const int ScriptChunk = 500;
+
     private readonly RedisConnection _redis;
     private readonly RedisPresenceTracker _presence;
     private readonly RedisChatBackplane _backplane;
@@ -38,6 +53,7 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
     private readonly ILogger<RedisNodeService> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private Task _announcing = Task.CompletedTask;
 
     /// <summary>Creates the service.</summary>
     public RedisNodeService(
@@ -74,6 +90,8 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
         {
             await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        await _announcing.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -134,7 +152,7 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
 
     private async Task ReassertAsync(IDatabase database)
     {
-        foreach (var chunk in _presence.LocalUsers.Chunk(500))
+        foreach (var chunk in _presence.LocalUsers.Chunk(ScriptChunk))
         {
             RedisValue[] arguments = [_options.ChannelPrefix, _redis.NodeId, .. chunk.Select(u => (RedisValue)u)];
             var back = (RedisValue[])(await database.ScriptEvaluateAsync(ReassertScript, [_presence.NodeKey(_redis.NodeId)], arguments).ConfigureAwait(false))!;
@@ -153,7 +171,12 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>Takes a dead node's users out of their sets; the node that removes it from the set of nodes does the work.</summary>
+    /// <summary>
+    /// Takes a dead node's users out of their sets; the node that removes it from the set of nodes does the work. The
+    /// users left with no node are announced offline without holding up the heartbeat: a dead node may have had tens
+    /// of thousands of users, and a heartbeat that waited for all their departures would come so late that the other
+    /// nodes took this node for dead too.
+    /// </summary>
     private async Task SweepAsync(IDatabase database, string dead)
     {
         if (string.Equals(dead, _redis.NodeId, StringComparison.Ordinal) || !await database.SortedSetRemoveAsync(NodesKey, dead).ConfigureAwait(false))
@@ -163,17 +186,19 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
 
         LogNodeExpired(_logger, dead);
         var nodeKey = _presence.NodeKey(dead);
-        foreach (var user in (await database.SetMembersAsync(nodeKey).ConfigureAwait(false)).Select(v => (string)v!))
+        var gone = new List<string>();
+        foreach (var chunk in (await database.SetMembersAsync(nodeKey).ConfigureAwait(false)).Chunk(ScriptChunk))
         {
-            var userKey = _presence.UserKey(user);
-            await database.SetRemoveAsync(userKey, dead).ConfigureAwait(false);
-            if (await database.SetLengthAsync(userKey).ConfigureAwait(false) == 0)
-            {
-                await AnnounceAsync(user, online: false).ConfigureAwait(false);
-            }
+            RedisValue[] arguments = [_options.ChannelPrefix, dead, .. chunk];
+            var offline = (RedisValue[])(await database.ScriptEvaluateAsync(SweepScript, [], arguments).ConfigureAwait(false))!;
+            gone.AddRange(offline.Select(v => (string)v!));
         }
 
         await database.KeyDeleteAsync(nodeKey).ConfigureAwait(false);
+
+        // The engine writes departures in batches, so announcing them all at once costs a few store calls per batch.
+        var announcements = Task.WhenAll(gone.Select(user => AnnounceAsync(user, online: false)));
+        _announcing = _announcing.IsCompleted ? announcements : Task.WhenAll(_announcing, announcements);
     }
 
     private async Task AnnounceAsync(string userId, bool online)

@@ -1,7 +1,9 @@
 using ChatKit.AspNetCore.Tests.Infrastructure;
 using ChatKit.Backplane.Redis.Tests.Infrastructure;
+using ChatKit.Core.Tests.Infrastructure;
 using ChatKit.Protocol;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace ChatKit.Backplane.Redis.Tests;
 
@@ -161,6 +163,41 @@ public sealed class ClusterTests(RedisFixture redis)
             p => p.Single(u => u.User == "carol").Online);
         Assert.False(presence.Single(u => u.User == "bob").Online);
         Assert.Equal(1, tracker.UnrecordedCount);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_node_that_sweeps_a_dead_node_of_many_users_keeps_beating_while_their_departures_are_written()
+    {
+        const int Users = 1_200;
+        var store = new HookedStore();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeLastSeenWrite = _ => new ValueTask(gate.Task);
+        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 1, options =>
+        {
+            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
+            options.PresenceExpiry = TimeSpan.FromSeconds(1);
+        }, store: store);
+        using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var database = client.GetDatabase();
+        var nodes = (RedisKey)$"{cluster.Prefix}:presence:nodes";
+
+        // A node that died long ago, its users still in their sets (more than one script's chunk of them).
+        var users = Enumerable.Range(0, Users).Select(i => $"gone{i}").ToList();
+        await Task.WhenAll(users.Select(u => database.SetAddAsync($"{cluster.Prefix}:presence:user:{u}", "dead-node")));
+        await database.SetAddAsync($"{cluster.Prefix}:presence:node:dead-node", users.Select(u => (RedisValue)u).ToArray());
+        await database.SortedSetAddAsync(nodes, "dead-node", 0);
+        await UntilAsync(async () => await database.SortedSetScoreAsync(nodes, "dead-node") is null);
+
+        // The departures wait for the store; the sweeping node's heartbeats must go on meanwhile, or the other nodes
+        // would take it for dead as well.
+        var self = cluster[0].Services.GetRequiredService<RedisConnection>().NodeId;
+        var swept = await database.SortedSetScoreAsync(nodes, self);
+        await UntilAsync(async () => await database.SortedSetScoreAsync(nodes, self) > swept);
+        Assert.Empty(await store.GetUsersAsync(users, CancellationToken.None));
+
+        gate.SetResult();
+        await UntilAsync(async () => (await store.GetUsersAsync(users, CancellationToken.None)).Count(u => u.LastSeen is not null) == Users);
+        Assert.DoesNotContain(true, await Task.WhenAll(users.Select(u => database.KeyExistsAsync($"{cluster.Prefix}:presence:user:{u}"))));
     }
 
     [Fact(Timeout = 180_000)]

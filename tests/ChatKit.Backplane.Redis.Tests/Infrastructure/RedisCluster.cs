@@ -21,13 +21,16 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     public IReadOnlyList<ChatTestServer> Nodes => _nodes;
 
+    /// <summary>The channel and key prefix the nodes share (<c>ChatKit:Redis:ChannelPrefix</c>).</summary>
+    public string Prefix { get; private init; } = "";
+
     public ChatTestServer this[int index] => _nodes[index];
 
-    public static async Task<RedisCluster> StartAsync(string redisConnectionString, int nodes, Action<RedisBackplaneOptions>? configure = null, Action<ChatKitOptions>? chatKit = null)
+    public static async Task<RedisCluster> StartAsync(string redisConnectionString, int nodes, Action<RedisBackplaneOptions>? configure = null, Action<ChatKitOptions>? chatKit = null, IChatStore? store = null)
     {
-        var cluster = new RedisCluster();
-        var store = new InMemoryChatStore();
         var prefix = "c" + Guid.NewGuid().ToString("N")[..12];
+        var cluster = new RedisCluster { Prefix = prefix };
+        store ??= new InMemoryChatStore();
         for (var i = 0; i < nodes; i++)
         {
             cluster._nodes.Add(await ChatTestServer.StartAsync(chatKit, kit =>
