@@ -22,7 +22,7 @@ namespace ChatKit.Engine;
 /// </remarks>
 internal sealed partial class DepartureWriter(IChatStore store, IPresenceTracker presence, IChatBackplane backplane, ILogger logger)
 {
-    internal const int MaxBatch = 500;
+    private const int MaxBatch = 500;
 
     private readonly Channel<Departure> _queue = Channel.CreateUnbounded<Departure>(new UnboundedChannelOptions { SingleReader = true });
     private int _started;
