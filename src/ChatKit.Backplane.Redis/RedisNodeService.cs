@@ -156,11 +156,12 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
         {
             RedisValue[] arguments = [_options.ChannelPrefix, _redis.NodeId, .. chunk.Select(u => (RedisValue)u)];
             var back = (RedisValue[])(await database.ScriptEvaluateAsync(ReassertScript, [_presence.NodeKey(_redis.NodeId)], arguments).ConfigureAwait(false))!;
+            var returned = new List<string>(back.Length);
             foreach (var user in back.Select(v => (string)v!))
             {
                 if (_presence.IsLocal(user))
                 {
-                    await AnnounceAsync(user, online: true).ConfigureAwait(false);
+                    returned.Add(user);
                 }
                 else
                 {
@@ -168,6 +169,8 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
                     await _presence.LeaveAsync(user).ConfigureAwait(false);
                 }
             }
+
+            await AnnounceAsync(returned, online: true).ConfigureAwait(false);
         }
     }
 
@@ -197,19 +200,24 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
         await database.KeyDeleteAsync(nodeKey).ConfigureAwait(false);
 
         // The engine writes departures in batches, so announcing them all at once costs a few store calls per batch.
-        var announcements = Task.WhenAll(gone.Select(user => AnnounceAsync(user, online: false)));
+        var announcements = AnnounceAsync(gone, online: false);
         _announcing = _announcing.IsCompleted ? announcements : Task.WhenAll(_announcing, announcements);
     }
 
-    private async Task AnnounceAsync(string userId, bool online)
+    private async Task AnnounceAsync(List<string> userIds, bool online)
     {
+        if (userIds.Count == 0)
+        {
+            return;
+        }
+
         try
         {
-            await _services.GetRequiredService<ChatEngine>().AnnouncePresenceAsync(userId, online, CancellationToken.None).ConfigureAwait(false);
+            await _services.GetRequiredService<ChatEngine>().AnnouncePresenceAsync(userIds, online, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogAnnounceFailed(_logger, ex, userId);
+            LogAnnounceFailed(_logger, ex, userIds.Count, online ? "online" : "offline");
         }
     }
 
@@ -219,6 +227,6 @@ public sealed partial class RedisNodeService : IHostedService, IAsyncDisposable
     [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Node {NodeId} stopped sending heartbeats; its users are offline unless connected elsewhere")]
     private static partial void LogNodeExpired(ILogger logger, string nodeId);
 
-    [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "Announcing the presence of {UserId} failed")]
-    private static partial void LogAnnounceFailed(ILogger logger, Exception exception, string userId);
+    [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "Announcing {Count} users {Presence} failed")]
+    private static partial void LogAnnounceFailed(ILogger logger, Exception exception, int count, string presence);
 }

@@ -107,6 +107,33 @@ public sealed class ClusterTests(RedisFixture redis)
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Users_whose_presence_redis_lost_are_put_back_and_announced_online_by_their_nodes()
+    {
+        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 2, options =>
+        {
+            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
+            options.PresenceExpiry = TimeSpan.FromSeconds(1);
+        });
+        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
+        await using var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+
+        // Redis loses every presence key of the cluster, as a restart without persistence would.
+        using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var server = client.GetServer(client.GetEndPoints().Single());
+        await client.GetDatabase().KeyDeleteAsync(server.Keys(pattern: $"{cluster.Prefix}:presence:*").ToArray());
+
+        // Each node finds itself missing at its next beat, puts its users back and announces them online again.
+        var bobOnline = 0;
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true && ++bobOnline == 2);
+        await bob.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "alice" && e.Online == true);
+        var presence = await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] });
+        Assert.True(presence.Presence!.Single().Online);
+        Assert.True(await client.GetDatabase().SetContainsAsync($"{cluster.Prefix}:presence:user:bob", cluster[1].Services.GetRequiredService<RedisConnection>().NodeId));
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_user_who_left_while_redis_was_down_is_offline_once_redis_is_back_with_its_data()
     {
         await using var server = await RedisServer.StartAsync(persistent: true);

@@ -75,7 +75,7 @@ public sealed partial class ChatEngine
         await _store.UpsertUserAsync(user.Id, user.DisplayName, cancellationToken).ConfigureAwait(false);
         if (await _presence.ConnectedAsync(user.Id, connectionId, cancellationToken).ConfigureAwait(false))
         {
-            await PublishOnlineAsync(user.Id, cancellationToken).ConfigureAwait(false);
+            await PublishOnlineAsync([user.Id], cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -92,14 +92,25 @@ public sealed partial class ChatEngine
     }
 
     /// <summary>
-    /// Announces a presence change that no connection of this node caused: a presence tracker that counts
-    /// connections across nodes found that a dead node's users are offline, or that a node's users, lost by
-    /// Redis, are back. Going offline records the time as the user's last seen.
+    /// Announces a presence change of many users that no connection of this node caused: a presence tracker that
+    /// counts connections across nodes found that a dead node's users are offline, or that a node's users, lost by
+    /// Redis, are back. Going offline records the time as each user's last seen (through the departure batches);
+    /// coming back reads the users' rooms once per 500 users.
     /// </summary>
-    public Task AnnouncePresenceAsync(string userId, bool online, CancellationToken cancellationToken)
+    public async Task AnnouncePresenceAsync(IReadOnlyCollection<string> userIds, bool online, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(userId);
-        return online ? PublishOnlineAsync(userId, cancellationToken) : _departures.RecordAsync(userId, Now());
+        ArgumentNullException.ThrowIfNull(userIds);
+        if (!online)
+        {
+            var now = Now();
+            await Task.WhenAll(userIds.Select(id => _departures.RecordAsync(id, now))).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var chunk in userIds.Chunk(500))
+        {
+            await PublishOnlineAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The user's rooms with their read state, ordered by room id.</summary>
@@ -642,10 +653,9 @@ public sealed partial class ChatEngine
         }
     }
 
-    private async Task PublishOnlineAsync(string userId, CancellationToken cancellationToken)
+    private async Task PublishOnlineAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
     {
-        var rooms = await _store.GetRoomIdsOfUsersAsync([userId], cancellationToken).ConfigureAwait(false);
-        if (rooms.TryGetValue(userId, out var roomIds))
+        foreach (var (userId, roomIds) in await _store.GetRoomIdsOfUsersAsync(userIds, cancellationToken).ConfigureAwait(false))
         {
             await PublishPresenceAsync(_backplane, userId, roomIds, online: true, lastSeen: null, cancellationToken).ConfigureAwait(false);
         }
