@@ -87,15 +87,10 @@ public sealed class ClusterTests(RedisFixture redis)
     [Fact(Timeout = 120_000)]
     public async Task A_node_that_vanishes_without_goodbye_has_its_users_go_offline_after_the_expiry()
     {
-        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 2, options =>
-        {
-            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
-            options.PresenceExpiry = TimeSpan.FromSeconds(1);
-        });
-        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
-        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
-        await using var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
-        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+        var friends = await FriendsOnTwoQuickNodesAsync();
+        await using var cluster = friends.Cluster;
+        await using var alice = friends.Alice;
+        await using var bob = friends.Bob;
 
         // Node 2 loses Redis for good with Bob still connected: it can neither beat nor say goodbye, as if killed.
         cluster[1].Services.GetRequiredService<RedisConnection>().Dispose();
@@ -109,15 +104,10 @@ public sealed class ClusterTests(RedisFixture redis)
     [Fact(Timeout = 120_000)]
     public async Task Users_whose_presence_redis_lost_are_put_back_and_announced_online_by_their_nodes()
     {
-        await using var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 2, options =>
-        {
-            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
-            options.PresenceExpiry = TimeSpan.FromSeconds(1);
-        });
-        await using var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
-        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
-        await using var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
-        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+        var friends = await FriendsOnTwoQuickNodesAsync();
+        await using var cluster = friends.Cluster;
+        await using var alice = friends.Alice;
+        await using var bob = friends.Bob;
 
         // Redis loses every presence key of the cluster, as a restart without persistence would.
         using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
@@ -303,6 +293,24 @@ public sealed class ClusterTests(RedisFixture redis)
     }
 
     /// <summary>Checks the condition every 50 ms until it holds (the test's timeout ends a wait that never does).</summary>
+    /// <summary>
+    /// Two nodes that beat every 200 ms and expire each other after 1 s; Alice on the first and Bob on the second share a
+    /// room, and Alice has seen Bob come online.
+    /// </summary>
+    private async Task<(RedisCluster Cluster, RawChatClient Alice, RawChatClient Bob)> FriendsOnTwoQuickNodesAsync()
+    {
+        var cluster = await RedisCluster.StartAsync(redis.ConnectionString, nodes: 2, options =>
+        {
+            options.PresenceHeartbeat = TimeSpan.FromMilliseconds(200);
+            options.PresenceExpiry = TimeSpan.FromSeconds(1);
+        });
+        var alice = await RawChatClient.ConnectAsync(cluster[0], "alice");
+        await alice.RequestAsync(new ClientFrame { Type = FrameTypes.RoomsCreate, Name = "friends", Members = ["bob"] });
+        var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
+        await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
+        return (cluster, alice, bob);
+    }
+
     private static Task UntilAsync(Func<bool> condition) => UntilAsync(() => Task.FromResult(condition()));
 
     private static async Task UntilAsync(Func<Task<bool>> condition)
