@@ -140,10 +140,7 @@ public sealed class ClusterTests(RedisFixture redis)
         // Redis goes down with Bob in its presence sets (on disk), and Bob leaves node 2 meanwhile: node 2 cannot
         // take him out. Redis comes back with its data, so nothing tells the nodes that Bob's entry is stale.
         var tracker = cluster[1].Services.GetRequiredService<RedisPresenceTracker>();
-        await server.StopAsync();
-        await bob.DisposeAsync();
-        await UntilAsync(() => tracker.UnrecordedCount == 1);
-        await server.StartAgainAsync();
+        await LeaveWhileRedisIsDownAsync(server, bob, tracker);
 
         // Node 2's next heartbeat that reaches Redis writes what it could not: Bob is offline for every node.
         await UntilAsync(async () => !(await alice.RequestAsync(new ClientFrame { Type = FrameTypes.Presence, Users = ["bob"] })).Presence!.Single().Online);
@@ -169,10 +166,7 @@ public sealed class ClusterTests(RedisFixture redis)
         var tracker = cluster[0].Services.GetRequiredService<RedisPresenceTracker>();
 
         // Bob leaves node 1 while Redis is down; Redis comes back with his entry (on disk) still naming node 1.
-        await server.StopAsync();
-        await bob.DisposeAsync();
-        await UntilAsync(() => tracker.UnrecordedCount == 1);
-        await server.StartAgainAsync();
+        await LeaveWhileRedisIsDownAsync(server, bob, tracker);
 
         // Carol, on node 2, shows online to node 1 only through Redis: once she does, the same read answered for Bob.
         var presence = await UntilAsync(
@@ -309,6 +303,15 @@ public sealed class ClusterTests(RedisFixture redis)
         var bob = await RawChatClient.ConnectAsync(cluster[1], "bob");
         await alice.WaitForEventAsync(e => e.Type == FrameTypes.Presence && e.User == "bob" && e.Online == true);
         return (cluster, alice, bob);
+    }
+
+    /// <summary>Stops Redis, closes the client's connection (its node cannot write the departure), starts Redis again.</summary>
+    private static async Task LeaveWhileRedisIsDownAsync(RedisServer server, RawChatClient client, RedisPresenceTracker tracker)
+    {
+        await server.StopAsync();
+        await client.DisposeAsync();
+        await UntilAsync(() => tracker.UnrecordedCount == 1);
+        await server.StartAgainAsync();
     }
 
     private static Task UntilAsync(Func<bool> condition) => UntilAsync(() => Task.FromResult(condition()));
