@@ -29,6 +29,9 @@ public sealed partial class ChatEngine
     private const int MessageOverheadBytes = 256;
     private const int MaxSearchResults = 50;
 
+    // Users announced online together read their rooms in one store call per this many.
+    private const int PresenceChunk = 500;
+
     private readonly IChatStore _store;
     private readonly IMessageLog _log;
     private readonly IChatBackplane _backplane;
@@ -107,7 +110,7 @@ public sealed partial class ChatEngine
             return;
         }
 
-        foreach (var chunk in userIds.Chunk(500))
+        foreach (var chunk in userIds.Chunk(PresenceChunk))
         {
             await PublishOnlineAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
